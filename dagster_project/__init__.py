@@ -1,0 +1,1 @@
+"""zengshou: the 增收 warehouse (Dagster code location)."""

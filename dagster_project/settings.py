@@ -1,0 +1,92 @@
+"""Settings of SPEC §5, read from the environment once per call so tests can change them freely."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+SEEDS_DIR = REPO_ROOT / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+DEV_PII_SALT = "zengshou-development-salt-not-for-production"
+ALERT_FORMATS = ("dingtalk", "wecom", "slack", "generic")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed: `zengshou` exits 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    hr_db_url: str
+    warehouse: Path
+    pii_salt: str
+    alert_webhook_url: str | None
+    alert_format: str
+    bi_db_url: str | None
+    max_reject_rate: float
+
+    @property
+    def salt_is_default(self) -> bool:
+        return self.pii_salt == DEV_PII_SALT
+
+    def hmac_pads(self) -> tuple[str, str]:
+        """Inner and outer HMAC-SHA256 key pads (hex) so SQL can compute HMAC without a UDF.
+
+        HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K padded to 64 bytes
+        (or H(K) when K is longer than the block).
+        """
+        key = self.pii_salt.encode("utf-8")
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for the dbt subprocess: warehouse path and the HMAC pads (never the salt)."""
+        inner, outer = self.hmac_pads()
+        return {
+            "ZENGSHOU_WAREHOUSE": str(self.warehouse),
+            "ZENGSHOU_HMAC_INNER_PAD": inner,
+            "ZENGSHOU_HMAC_OUTER_PAD": outer,
+        }
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError with a one-line reason when one is bad."""
+    env = dict(os.environ if env is None else env)
+    landing = Path(env.get("ZENGSHOU_LANDING_DIR") or "data/landing").expanduser().resolve()
+    hr_url = env.get("ZENGSHOU_HR_DB_URL") or f"sqlite:///{landing / 'hr_platform.sqlite'}"
+    warehouse = Path(env.get("ZENGSHOU_WAREHOUSE") or "data/warehouse/zengshou.duckdb")
+    warehouse = warehouse.expanduser().resolve()
+    salt = env.get("ZENGSHOU_PII_SALT") or DEV_PII_SALT
+    if salt == DEV_PII_SALT:
+        log.warning("ZENGSHOU_PII_SALT is not set: using the development salt; production must set one")
+    fmt = (env.get("ZENGSHOU_ALERT_FORMAT") or "generic").strip().lower()
+    if fmt not in ALERT_FORMATS:
+        raise ConfigError(f"ZENGSHOU_ALERT_FORMAT must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
+    raw_rate = env.get("ZENGSHOU_MAX_REJECT_RATE") or "0.02"
+    try:
+        rate = float(raw_rate)
+    except ValueError as exc:
+        raise ConfigError(f"ZENGSHOU_MAX_REJECT_RATE must be a number between 0 and 1, not {raw_rate!r}") from exc
+    if not 0.0 <= rate <= 1.0:
+        raise ConfigError(f"ZENGSHOU_MAX_REJECT_RATE must be between 0 and 1, not {rate}")
+    return Settings(
+        landing_dir=landing,
+        hr_db_url=hr_url,
+        warehouse=warehouse,
+        pii_salt=salt,
+        alert_webhook_url=env.get("ZENGSHOU_ALERT_WEBHOOK_URL") or None,
+        alert_format=fmt,
+        bi_db_url=env.get("ZENGSHOU_BI_DB_URL") or None,
+        max_reject_rate=rate,
+    )
