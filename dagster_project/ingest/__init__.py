@@ -1,0 +1,1 @@
+"""Extract-and-load: files and databases into the warehouse's raw, quarantine and meta schemas."""

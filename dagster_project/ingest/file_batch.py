@@ -1,0 +1,231 @@
+"""One exported file = one batch: stage it, flag every row against the rules, then publish it or
+reject it whole. Used for monitoring snapshots and relief ledgers alike.
+
+Invariant (SPEC §4): rows read = rows loaded + rows quarantined, per batch. A rejected batch loads
+nothing, so every row of it goes to quarantine — rule-breaking rows with their rule, the others with
+``batch_rejected`` — and the previously published data of that partition stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.ingest.readers import ReadResult, UnreadableFile, file_sha256, read_source_file
+from dagster_project.quality.rules import BATCH_REJECTED, MALFORMED_ROW, Rule
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file-shaped source: where its rows go and how a batch replaces the previous one."""
+
+    name: str                    # e.g. monitoring.members
+    raw_table: str               # e.g. raw.monitoring_members
+    shape: dict[str, str]        # exported header -> raw column
+    constant_types: dict[str, str]  # per-batch columns and their SQL types, e.g. as_of_month DATE
+    partition_columns: tuple[str, ...]  # the constants that identify what a new batch replaces
+
+    @property
+    def raw_columns(self) -> list[str]:
+        return list(dict.fromkeys(self.shape.values()))
+
+    def ensure_raw_table(self, con: duckdb.DuckDBPyConnection) -> None:
+        cols = [f"{c} VARCHAR" for c in self.raw_columns]
+        cols += ["county_code VARCHAR", "prefecture_code VARCHAR"]
+        cols += [f"{c} {t}" for c, t in self.constant_types.items()]
+        cols += ["batch_id VARCHAR", "source_row BIGINT", "extra_fields VARCHAR"]
+        con.execute(f"CREATE TABLE IF NOT EXISTS {self.raw_table} ({', '.join(cols)})")
+
+
+@dataclass
+class StagedBatch:
+    source: FileSource
+    batch_id: str
+    partition_key: str
+    file_path: Path
+    file_sha256: str
+    constants: dict[str, object]
+    rules: list[Rule]
+    landing_table: str | None = None
+    encoding: str | None = None
+    rows_read: int = 0
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    rows_breaking_rules: int = 0
+    read: ReadResult | None = None
+    blocking_reason: str | None = None   # missing column / unreadable: the batch cannot be published
+
+    @property
+    def malformed(self) -> list[tuple[int, str]]:
+        return self.read.malformed_rows if self.read else []
+
+    @property
+    def rows_to_quarantine(self) -> int:
+        return self.rows_breaking_rules + len(self.malformed)
+
+    @property
+    def reject_rate(self) -> float:
+        return self.rows_to_quarantine / self.rows_read if self.rows_read else 0.0
+
+
+@dataclass
+class BatchOutcome:
+    source: str
+    batch_id: str
+    partition_key: str
+    status: str                 # published | rejected
+    reason: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rule_counts: dict[str, int]
+    encoding: str | None
+    extra_columns: list[str]
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z_]", "_", text)
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    source: FileSource,
+    path: Path,
+    partition_key: str,
+    constants: dict[str, object],
+    rules: list[Rule],
+) -> StagedBatch:
+    """Read ``path`` into a landing table, resolve counties, and flag each row with each rule."""
+    sha = file_sha256(path)
+    batch = StagedBatch(source, f"{source.name}:{partition_key}:{sha[:12]}", partition_key, path, sha,
+                        constants, rules)
+    base = f"landing.{_ident(source.name)}__{_ident(partition_key)}"
+    try:
+        read = read_source_file(con, path, source.shape, f"{base}__read")
+    except UnreadableFile as exc:
+        batch.blocking_reason = f"文件无法读取: {exc}"
+        return batch
+    batch.read, batch.encoding, batch.rows_read = read, read.encoding, read.rows_read
+    if read.missing_columns:
+        batch.blocking_reason = "缺少必需列: " + "、".join(read.missing_columns)
+        batch.landing_table = read.table
+        return batch
+    consts = ", ".join(f"CAST({_sql_literal(v)} AS {source.constant_types[k]}) AS {k}"
+                       for k, v in constants.items())
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {base} AS SELECT r.*, c.county_code, c.prefecture_code, {consts}
+            FROM {read.table} r LEFT JOIN meta.counties c
+              ON c.county_name_zh = r.county_name AND c.prefecture_name_zh = r.prefecture_name"""
+    )
+    con.execute(f"DROP TABLE {read.table}")
+    flags = ", ".join(f"{rule.sql(base)} AS \"rule:{rule.name}\"" for rule in rules)
+    first = " ".join(f"WHEN \"rule:{r.name}\" THEN '{r.name}'" for r in rules)
+    con.execute(f"CREATE OR REPLACE TABLE {base}__flagged AS SELECT *, CASE {first} END AS _rule"
+                f" FROM (SELECT *, {flags} FROM {base})")
+    con.execute(f"DROP TABLE {base}; ALTER TABLE {base}__flagged RENAME TO {base.split('.')[1]}")
+    batch.landing_table = base
+    counts = ", ".join(f"count_if(\"rule:{r.name}\")" for r in rules)
+    row = con.execute(f"SELECT count_if(_rule IS NOT NULL), {counts} FROM {base}").fetchone()
+    batch.rows_breaking_rules = int(row[0])
+    batch.rule_counts = {r.name: int(n) for r, n in zip(rules, row[1:], strict=True)}
+    return batch
+
+
+def _json_of(columns: list[str], headers: dict[str, str]) -> str:
+    pairs = ", ".join(f"{_sql_literal(headers.get(c, c))}, \"{c}\"" for c in columns)
+    return f"json_object({pairs})" if pairs else "NULL"
+
+
+def finish_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: StagedBatch,
+    max_reject_rate: float,
+    validation_failure: str | None = None,
+) -> BatchOutcome:
+    """Publish the batch's good rows (replacing the partition) or reject it; quarantine either way.
+
+    ``validation_failure`` is the reason Great Expectations could not pass the batch (for example the
+    validation itself errored); it blocks publication like any other blocking rule.
+    """
+    source = batch.source
+    reason = batch.blocking_reason or validation_failure
+    if reason is None and batch.reject_rate > max_reject_rate:
+        reason = (f"隔离比例 {batch.reject_rate:.2%} 超过上限 {max_reject_rate:.2%}"
+                  f"（{batch.rows_to_quarantine}/{batch.rows_read} 行）")
+    status = "rejected" if reason else "published"
+    read = batch.read
+    headers = read.headers if read else {}
+    table = batch.landing_table
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM quarantine.rejected_rows WHERE batch_id = ?", [batch.batch_id])
+        loaded = 0
+        if table is not None:
+            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            file_cols = [c for c in cols if c in source.raw_columns or c.startswith("extra:")]
+            has_rule = "_rule" in cols
+            rule_of = "_rule" if has_rule else "NULL"
+            reason_case = " ".join(f"WHEN '{r.name}' THEN {_sql_literal(r.reason)}" for r in batch.rules)
+            batch_reason = _sql_literal(f"{BATCH_REJECTED.reason}：{reason}") if reason else "NULL"
+            where = "" if status == "rejected" else "WHERE _rule IS NOT NULL"
+            con.execute(
+                f"""INSERT INTO quarantine.rejected_rows
+                    (source, batch_id, source_row, rule, reason, original_values)
+                    SELECT ?, ?, source_row, coalesce({rule_of}, '{BATCH_REJECTED.name}'),
+                           {f"CASE _rule {reason_case} ELSE {batch_reason} END" if has_rule else batch_reason},
+                           {_json_of(file_cols, headers)}
+                    FROM {table} {where}""",
+                [source.name, batch.batch_id],
+            )
+            if status == "published":
+                source.ensure_raw_table(con)
+                extras = [c for c in cols if c.startswith("extra:")]
+                extra_json = _json_of(extras, headers)
+                keep = source.raw_columns + ["county_code", "prefecture_code", *source.constant_types]
+                where_partition = " AND ".join(f"{c} = ?" for c in source.partition_columns)
+                con.execute(f"DELETE FROM {source.raw_table} WHERE {where_partition}",
+                            [batch.constants[c] for c in source.partition_columns])
+                con.execute(
+                    f"""INSERT INTO {source.raw_table} ({', '.join(keep)}, batch_id, source_row, extra_fields)
+                        SELECT {', '.join(keep)}, ?, source_row, {extra_json}
+                        FROM {table} WHERE _rule IS NULL""",
+                    [batch.batch_id],
+                )
+                loaded = con.execute(f"SELECT count(*) FROM {table} WHERE _rule IS NULL").fetchone()[0]
+        if batch.malformed:
+            con.executemany(
+                "INSERT INTO quarantine.rejected_rows (source, batch_id, source_row, rule, reason, original_values)"
+                " VALUES (?, ?, ?, ?, ?, json_object('line', ?))",
+                [[source.name, batch.batch_id, row, MALFORMED_ROW.name, MALFORMED_ROW.reason, line]
+                 for row, line in batch.malformed],
+            )
+        quarantined = con.execute(
+            "SELECT count(*) FROM quarantine.rejected_rows WHERE batch_id = ?", [batch.batch_id]
+        ).fetchone()[0]
+        con.execute(
+            """INSERT INTO meta.load_batches (batch_id, source, partition_key, file_path, file_sha256, encoding,
+               rows_read, rows_loaded, rows_quarantined, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [batch.batch_id, source.name, batch.partition_key, str(batch.file_path), batch.file_sha256,
+             batch.encoding, batch.rows_read, loaded, quarantined, status, reason],
+        )
+        if table is not None:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return BatchOutcome(source.name, batch.batch_id, batch.partition_key, status, reason, batch.rows_read,
+                        loaded, quarantined, dict(batch.rule_counts), batch.encoding,
+                        read.extra_columns if read else [])

@@ -1,0 +1,489 @@
+"""Incremental pull of the HR platform database (SPEC §3.2) into ``raw.hr_<table>`` of the warehouse.
+
+Why it is built this way:
+
+* The platform is a live relational database that only grows and corrects rows, so each pull reads
+  the rows with ``updated_at >= `` the stored watermark. ``>=`` (not ``>``) re-reads the rows on the
+  boundary timestamp, so a row stamped with that timestamp whose transaction committed after the
+  previous pull is not lost; the upsert makes re-reading idempotent.
+* Reading goes through SQLAlchemy Core on the ``hr_schema`` tables (never reflection: the same code
+  reads SQLite, PostgreSQL and MySQL, and reflection is a known trap on this stack) and streams with
+  ``yield_per`` so millions of rows never sit in memory at once.
+* Each table is one DuckDB transaction: the chunks are staged in a temporary table, checked by the
+  rules SPEC names, and only then applied. Either the rows, the quarantine, the batch log and the
+  watermark all land together, or nothing does; a crash mid-pull leaves the last good state.
+* A table whose quarantined share exceeds ``max_reject_rate`` is not applied (SPEC §5): its rejected
+  rows and the batch log are still written so the engineer can see why, but raw and the watermark
+  stay where they were, so the next pull reads the same rows again once the source is fixed.
+* Rows with a NULL ``updated_at`` cannot be placed on the watermark timeline, so every pull reads
+  them (they are quarantined each time until fixed at the source). A rejected row that is re-read
+  unchanged (NULL ``updated_at``, or a bad row on the boundary timestamp) is quarantined again for
+  the batch's own accounting, but does not count towards the reject rate: it was judged before, and
+  counting it again would fail every no-change pull.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from dagster_project import hr_schema
+from dagster_project.ingest import warehouse
+from dagster_project.source_shapes import HR_TABLES
+
+log = logging.getLogger(__name__)
+
+SOURCE_PREFIX = "hr_platform"
+DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_MAX_REJECT_RATE = 0.02
+CONNECT_TIMEOUT_SECONDS = 10
+
+SERVICE_TYPES = ("career_guidance", "job_referral", "training_referral")
+TALENT_TYPES = ("wealth_leader", "rural_craftsman")
+PERIOD_MONTH_PATTERN = "[0-9]{4}-(0[1-9]|1[0-2])"
+
+
+class HrPlatformUnavailable(RuntimeError):
+    """The HR platform database cannot be reached (or the connection dropped mid-pull).
+
+    A distinct type so the orchestrator retries with backoff instead of treating it as bad data.
+    Tables committed before the failure stay committed; the rest are read again next time.
+    """
+
+
+@dataclass(frozen=True)
+class HrTablePull:
+    """What one table's pull did; mirrors its ``meta.load_batches`` row.
+
+    ``rows_upserted`` counts the rows that passed the rules (``rows_read = rows_upserted +
+    rows_quarantined`` always); with status ``rejected`` none of them was applied to raw.
+    """
+
+    table: str
+    rows_read: int
+    rows_upserted: int
+    rows_quarantined: int
+    watermark_before: dt.datetime | None
+    watermark_after: dt.datetime | None
+    batch_id: str
+    status: str  # 'published' | 'rejected'
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A row rule SPEC names: the DuckDB condition that marks a row bad, and the Chinese reason."""
+
+    name: str
+    condition: str
+    reason: str
+
+
+# --------------------------------------------------------------------------------------------------
+# Warehouse tables (docs/architecture.md; the shared meta/quarantine DDL lives in ingest.warehouse)
+# --------------------------------------------------------------------------------------------------
+
+def _duckdb_type(column: sa.Column) -> str:
+    """DuckDB type of an hr_schema column: raw keeps the platform's native types (architecture.md)."""
+    col_type = column.type
+    if isinstance(col_type, sa.Boolean):
+        return "BOOLEAN"
+    if isinstance(col_type, sa.DateTime):
+        return "TIMESTAMP"
+    if isinstance(col_type, sa.Date):
+        return "DATE"
+    if isinstance(col_type, sa.Numeric):
+        return f"DECIMAL({col_type.precision or 18},{col_type.scale or 0})"
+    if isinstance(col_type, sa.String):
+        return "VARCHAR"
+    raise TypeError(f"no DuckDB type for {column.table.name}.{column.name} ({col_type!r})")
+
+
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    """Arrow type used to hand a chunk to DuckDB.
+
+    Decimals travel as text and are cast by DuckDB: SQLite hands back floats scaled to 10 decimal
+    places, which Arrow's exact decimal conversion would refuse, while DuckDB's cast rounds them.
+    """
+    col_type = column.type
+    if isinstance(col_type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(col_type, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(col_type, sa.Date):
+        return pa.date32()
+    return pa.string()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _raw_table(table: str) -> str:
+    return f"raw.{_quote('hr_' + table)}"
+
+
+def ensure_warehouse_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = HR_TABLES) -> None:
+    """Create the schemas and tables this loader writes, if missing (idempotent DDL).
+
+    The meta/quarantine tables come from the one shared definition every loader uses, so a caller
+    that did not open the warehouse through ``warehouse.connect`` still gets identical tables.
+    """
+    con.execute(warehouse.DDL)
+    for table in tables:
+        sa_table = hr_schema.metadata.tables[table]
+        cols = ", ".join(f"{_quote(c.name)} {_duckdb_type(c)}" for c in sa_table.columns)
+        pk = ", ".join(_quote(c.name) for c in sa_table.primary_key.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {_raw_table(table)} "
+            f"({cols}, _loaded_at TIMESTAMP, PRIMARY KEY ({pk}))"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Row rules (SPEC §3.2, brief of the HR loader)
+# --------------------------------------------------------------------------------------------------
+
+
+def _empty(column: str) -> str:
+    return f"({_quote(column)} IS NULL OR trim({_quote(column)}) = '')"
+
+
+def _not_in(column: str, allowed: Sequence[str]) -> str:
+    values = ", ".join(f"'{v}'" for v in allowed)
+    return f"({_quote(column)} IS NULL OR {_quote(column)} NOT IN ({values}))"
+
+
+# Rules of single tables, beyond the key and updated_at rules every table has.
+_TABLE_RULES: dict[str, list[_Rule]] = {
+    "employment_service": [_Rule(
+        "service_type_invalid", _not_in("service_type", SERVICE_TYPES),
+        "服务类型（service_type）不是 career_guidance、job_referral、training_referral 之一",
+    )],
+    "rural_talent": [_Rule(
+        "talent_type_invalid", _not_in("talent_type", TALENT_TYPES),
+        "人才类型（talent_type）不是 wealth_leader、rural_craftsman 之一",
+    )],
+    "subsidy_payment": [_Rule(
+        "period_month_format",
+        f"(period_month IS NULL OR NOT regexp_full_match(period_month, '{PERIOD_MONTH_PATTERN}'))",
+        "补贴所属月份（period_month）不是 YYYY-MM 格式的有效月份",
+    )],
+}
+_UPDATED_AT_NULL = _Rule(
+    "updated_at_null", "updated_at IS NULL", "更新时间（updated_at）为空，无法判断新旧、无法增量同步"
+)
+
+
+def _rules(table: str) -> list[_Rule]:
+    """The rules of one table, in the order they are tried; a row gets the first rule it breaks.
+
+    The person key (id_number; assignment_id for subsidy_payment, which reaches the person through
+    the post) is what every KPI joins on, so a row without it can never count anywhere.
+    """
+    pk = hr_schema.metadata.tables[table].primary_key.columns.keys()[0]
+    rules = [_Rule("primary_key_empty", _empty(pk), f"主键（{pk}）为空，无法按主键更新")]
+    if table == "subsidy_payment":
+        rules.append(_Rule("assignment_id_empty", _empty("assignment_id"),
+                           "岗位分配编号（assignment_id）为空，无法关联到公益性岗位和人员"))
+    else:
+        rules.append(_Rule("id_number_empty", _empty("id_number"),
+                           "证件号码（id_number）为空，无法匹配到人员"))
+    return [*rules, *_TABLE_RULES.get(table, []), _UPDATED_AT_NULL]
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------------------
+# Source side
+# --------------------------------------------------------------------------------------------------
+
+
+def _redacted(url: str) -> str:
+    """The URL for logs and meta.load_batches.file_path: never the password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _make_engine(url: str) -> Engine:
+    """Engine for the platform, failing fast on a missing SQLite file or a dead server.
+
+    SQLite would silently create an empty file for a mistyped path, which would look like "no rows"
+    instead of "wrong database"; a PostgreSQL host that drops packets would hang without a timeout.
+    """
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        is_file_db = database not in ("", ":memory:") and not database.startswith("file:")
+        if is_file_db and not Path(database).is_file():
+            raise HrPlatformUnavailable(f"HR platform SQLite file not found: {database}")
+    elif backend == "postgresql" and parsed.get_driver_name() == "psycopg2":
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return sa.create_engine(url, connect_args=connect_args)
+
+
+def _select(table: sa.Table, watermark: dt.datetime | None) -> sa.Select:
+    """Rows changed since the watermark (inclusive), plus rows whose updated_at is NULL."""
+    stmt = sa.select(*table.columns)
+    if watermark is not None:
+        stmt = stmt.where(sa.or_(table.c.updated_at >= watermark, table.c.updated_at.is_(None)))
+    # NULLs last on every backend (MySQL has no NULLS LAST), so source_row numbers are reproducible.
+    return stmt.order_by(table.c.updated_at.is_(None), table.c.updated_at, *table.primary_key.columns)
+
+
+def _chunk_to_arrow(rows: Sequence[sa.Row], columns: Sequence[sa.Column], first_row: int) -> pa.Table:
+    """Turn a chunk of source rows into an Arrow table DuckDB can scan without copying row by row."""
+    arrays: dict[str, pa.Array] = {}
+    values_by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    for column, values in zip(columns, values_by_column, strict=True):
+        arrow_type = _arrow_type(column)
+        if arrow_type == pa.string():
+            # SQLite is dynamically typed: a number in a text column comes back as int/float.
+            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+        arrays[column.name] = pa.array(values, type=arrow_type)
+    arrays["_source_row"] = pa.array(range(first_row, first_row + len(rows)), type=pa.int64())
+    return pa.table(arrays)
+
+
+# --------------------------------------------------------------------------------------------------
+# The pull
+# --------------------------------------------------------------------------------------------------
+
+
+def pull_hr_platform(
+    url: str,
+    con: duckdb.DuckDBPyConnection,
+    tables: Iterable[str] | None = None,
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> dict[str, HrTablePull]:
+    """Pull every (or the named) HR platform table incrementally into the warehouse.
+
+    Returns one ``HrTablePull`` per table, in SPEC order. Raises ``HrPlatformUnavailable`` when the
+    database cannot be reached, ``ValueError`` for an unknown table name. Each table commits on its
+    own, so a failure on a later table keeps the earlier tables' progress.
+    """
+    names = list(HR_TABLES) if tables is None else list(tables)
+    unknown = [t for t in names if t not in HR_TABLES]
+    if unknown:
+        raise ValueError(f"unknown HR platform table(s): {', '.join(unknown)}; known: {', '.join(HR_TABLES)}")
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
+
+    engine = _make_engine(url)
+    results: dict[str, HrTablePull] = {}
+    try:
+        try:
+            source = engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise HrPlatformUnavailable(
+                f"cannot connect to the HR platform at {_redacted(url)}: {exc.orig}"
+            ) from exc
+        # Only once the source answers: an outage leaves the warehouse exactly as it was.
+        ensure_warehouse_tables(con, names)
+        with source:
+            for name in names:
+                try:
+                    results[name] = _pull_table(
+                        source, con, name, max_reject_rate, _redacted(url), chunk_rows
+                    )
+                except sa.exc.DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise HrPlatformUnavailable(
+                            f"lost the connection to the HR platform while reading {name}: {exc.orig}"
+                        ) from exc
+                    raise
+                finally:
+                    # End the read transaction so the next table reads a fresh snapshot; on a dead
+                    # connection this may fail too, and must not hide the error being raised.
+                    with contextlib.suppress(sa.exc.DBAPIError):
+                        source.rollback()
+    finally:
+        engine.dispose()
+    return results
+
+
+def _pull_table(
+    source: Connection,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    max_reject_rate: float,
+    file_path: str,
+    chunk_rows: int,
+) -> HrTablePull:
+    """Pull one table in one DuckDB transaction (see the module docstring for the why)."""
+    sa_table = hr_schema.metadata.tables[table]
+    columns = list(sa_table.columns)
+    col_names = [c.name for c in columns]
+    pk_names = [c.name for c in sa_table.primary_key.columns]
+    src_name = f"{SOURCE_PREFIX}.{table}"
+    # The warehouse's clock, as the shared DDL defaults use: one value for the whole table pull.
+    now_row = con.execute("SELECT current_localtimestamp()").fetchone()
+    assert now_row is not None
+    now: dt.datetime = now_row[0]
+    batch_id = f"{SOURCE_PREFIX}.{table}:{now:%Y%m%dT%H%M%S}:{uuid.uuid4().hex[:8]}"
+    rules = _rules(table)
+
+    row = con.execute(
+        "SELECT max_updated_at FROM meta.hr_watermarks WHERE table_name = ?", [table]
+    ).fetchone()
+    watermark_before: dt.datetime | None = row[0] if row else None
+
+    stage = "hr_stage"
+    typed = ", ".join(
+        f"CAST({_quote(c.name)} AS {_duckdb_type(c)}) AS {_quote(c.name)}" for c in columns
+    )
+    rule_case = "CASE " + " ".join(f"WHEN {r.condition} THEN {_sql_str(r.name)}" for r in rules) + " END"
+    reason_case = (
+        "CASE _rule " + " ".join(f"WHEN {_sql_str(r.name)} THEN {_sql_str(r.reason)}" for r in rules) + " END"
+    )
+    # Original values as JSON with the platform's column names; decimals as text so 12.50 stays 12.50.
+    json_fields = ", ".join(
+        f"{_sql_str(c.name)}: "
+        + (f"CAST({_quote(c.name)} AS VARCHAR)" if isinstance(c.type, sa.Numeric) else _quote(c.name))
+        for c in columns
+    )
+
+    con.begin()
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} ("
+            + ", ".join(f"{_quote(c.name)} {_duckdb_type(c)}" for c in columns)
+            + ", _source_row BIGINT, _rule VARCHAR, _original_values VARCHAR)"
+        )
+        rows_read = 0
+        result = source.execution_options(yield_per=chunk_rows).execute(_select(sa_table, watermark_before))
+        for part in result.partitions():
+            chunk = _chunk_to_arrow(part, columns, rows_read + 1)
+            rows_read += len(part)
+            con.register("hr_chunk", chunk)
+            try:
+                con.execute(
+                    f"INSERT INTO {stage} SELECT *, "
+                    f"CASE WHEN _rule IS NULL THEN NULL ELSE CAST(to_json({{{json_fields}}}) AS VARCHAR) END "
+                    f"FROM (SELECT *, {rule_case} AS _rule FROM (SELECT {typed}, _source_row FROM hr_chunk))"
+                )
+            finally:
+                con.unregister("hr_chunk")
+
+        counts = con.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE s._rule IS NOT NULL),
+                   count(*) FILTER (WHERE s._rule IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM quarantine.rejected_rows q
+                       WHERE q.source = ? AND q.rule = s._rule AND q.original_values = s._original_values)),
+                   max(s.updated_at)
+            FROM {stage} s
+            """,
+            [src_name],
+        ).fetchone()
+        assert counts is not None
+        rows_quarantined, repeats, max_read = int(counts[0]), int(counts[1]), counts[2]
+        rows_upserted = rows_read - rows_quarantined
+        judged = rows_read - repeats
+        reject_rate = (rows_quarantined - repeats) / judged if judged else 0.0
+
+        if reject_rate > max_reject_rate:
+            status = "rejected"
+            reason = (
+                f"隔离 {rows_quarantined - repeats}/{judged} 行（{reject_rate:.1%}），超过上限 "
+                f"{max_reject_rate:.1%}：本批未写入 raw，水位线保持不变"
+            )
+            watermark_after = watermark_before
+        else:
+            status = "published"
+            reason = None
+            if rows_quarantined:
+                reason = f"隔离 {rows_quarantined} 行"
+                if repeats:
+                    reason += f"（其中 {repeats} 行此前已隔离）"
+            _upsert(con, table, stage, col_names, pk_names, now)
+            watermark_after = watermark_before
+            if max_read is not None and (watermark_before is None or max_read > watermark_before):
+                watermark_after = max_read
+                con.execute(
+                    "INSERT INTO meta.hr_watermarks VALUES (?, ?) "
+                    "ON CONFLICT (table_name) DO UPDATE SET max_updated_at = excluded.max_updated_at",
+                    [table, watermark_after],
+                )
+
+        con.execute(
+            "INSERT INTO quarantine.rejected_rows (source, batch_id, source_row, rule, reason,"
+            " original_values, quarantined_at) "
+            f"SELECT ?, ?, _source_row, _rule, {reason_case}, _original_values, ? "
+            f"FROM {stage} WHERE _rule IS NOT NULL ORDER BY _source_row",
+            [src_name, batch_id, now],
+        )
+        con.execute(
+            "INSERT INTO meta.load_batches (batch_id, source, file_path, rows_read, rows_loaded,"
+            " rows_quarantined, status, reason, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, src_name, file_path, rows_read, rows_upserted, rows_quarantined, status, reason, now],
+        )
+        con.execute(f"DROP TABLE {stage}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+    pull = HrTablePull(
+        table=table,
+        rows_read=rows_read,
+        rows_upserted=rows_upserted,
+        rows_quarantined=rows_quarantined,
+        watermark_before=watermark_before,
+        watermark_after=watermark_after,
+        batch_id=batch_id,
+        status=status,
+        reason=reason,
+    )
+    log.info("HR pull %s: %s", table, pull)
+    return pull
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    stage: str,
+    col_names: list[str],
+    pk_names: list[str],
+    loaded_at: dt.datetime,
+) -> None:
+    """Apply the accepted staged rows to raw: newer-or-equal updated_at wins, an older copy never does.
+
+    An identical re-read (boundary rows) is left untouched, ``_loaded_at`` included, so a no-change
+    pull changes nothing. Duplicate keys inside one pull (a source without an enforced key) resolve
+    to the newest copy, as separate pulls would.
+    """
+    target = _raw_table(table)
+    cols = ", ".join(_quote(c) for c in col_names)
+    pks = ", ".join(_quote(c) for c in pk_names)
+    non_pk = [c for c in col_names if c not in pk_names]
+    sets = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in [*non_pk, "_loaded_at"])
+    differs = " OR ".join(f"excluded.{_quote(c)} IS DISTINCT FROM {target}.{_quote(c)}" for c in non_pk)
+    con.execute(
+        f"""
+        INSERT INTO {target} ({cols}, _loaded_at)
+        SELECT {cols}, ? FROM {stage}
+        WHERE _rule IS NULL
+        QUALIFY row_number() OVER (PARTITION BY {pks} ORDER BY updated_at DESC, _source_row DESC) = 1
+        ON CONFLICT ({pks}) DO UPDATE SET {sets}
+        WHERE excluded.updated_at > {target}.updated_at
+           OR (excluded.updated_at = {target}.updated_at AND ({differs}))
+        """,
+        [loaded_at],
+    )

@@ -1,0 +1,1 @@
+"""Data quality: row rules, Great Expectations suites and their execution on DuckDB."""

@@ -1,0 +1,157 @@
+"""Run a stored Great Expectations suite against a table or query in the DuckDB warehouse.
+
+GE 1.24's SQL path closes its connection before reading results, and duckdb-engine then returns
+nothing, so every expectation fails with "list index out of range" (STACK.md). GE keeps one persisted
+connection for a short list of dialects; adding DuckDB to that list makes column and row-query
+expectations compute real numbers. GE also loses the schema of *table* assets outside ``main`` when
+it looks up column types, so batches are always *query* assets (``SELECT * FROM schema.table``).
+Both facts are pinned by tests/test_ge_duckdb.py, which fails loudly when a GE upgrade changes them.
+
+The pandas datasource would also work but is ~4x slower and needs the whole table in memory
+(STACK.md figures); the SQL path lets DuckDB do the scanning.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
+
+from dagster_project.settings import EXPECTATIONS_DIR
+
+_lock = threading.Lock()
+
+
+class _DuckDBDialect(str):
+    """Looks like GE's dialect enum members (str with ``.value``) for the persisted-connection list."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+def enable_duckdb_sql_path() -> None:
+    """Make GE keep one connection open for DuckDB (idempotent)."""
+    dialects = _sa_engine._PERSISTED_CONNECTION_DIALECTS
+    if "duckdb" not in dialects:
+        _sa_engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialect("duckdb"))
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str            # expectation type
+    target: str                 # column, rule name, or table
+    success: bool
+    observed: Any = None        # unexpected rows / observed value
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    successful: int
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    def rule_counts(self) -> dict[str, int]:
+        """Rows GE found breaking each row rule (UnexpectedRowsExpectation's observed count)."""
+        return {o.target: int(o.observed) for o in self.outcomes
+                if o.expectation == "unexpected_rows_expectation" and o.observed is not None}
+
+    def metadata(self) -> dict[str, Any]:
+        """A compact summary for Dagster asset-check metadata."""
+        return {
+            "ge_suite": self.suite,
+            "ge_success": self.success,
+            "ge_evaluated": self.evaluated,
+            "ge_successful": self.successful,
+            "ge_failed": [f"{o.expectation}({o.target}): {o.error or o.observed if o.unexpected_count is None else o.unexpected_count}"
+                          for o in self.outcomes if not o.success][:25],
+        }
+
+
+@functools.cache
+def _stored_suites() -> dict[str, gx.ExpectationSuite]:
+    context = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+    return {s.name: s for s in context.suites.all()}
+
+
+def stored_suite(name: str) -> gx.ExpectationSuite:
+    try:
+        return _stored_suites()[name]
+    except KeyError as exc:
+        raise KeyError(f"no Great Expectations suite named {name!r} under {EXPECTATIONS_DIR}") from exc
+
+
+def _release(engine: Any) -> None:
+    """Close GE's persisted DuckDB connection: DuckDB refuses a second connection to the same file
+    with another configuration (duckdb-engine sets a user agent) while one is open in the process,
+    and GE's own ``close()`` leaves the persisted connection open."""
+    connection = getattr(engine, "_connection", None)
+    if connection is not None:
+        connection.close()
+        engine._connection = None
+    engine.engine.dispose()
+
+
+def _target(config: Any) -> str:
+    kwargs = config.kwargs
+    if config.meta and "rule" in config.meta:
+        return str(config.meta["rule"])
+    if "column" in kwargs:
+        return str(kwargs["column"])
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    return "table"
+
+
+def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
+    """Validate ``query``'s rows in the warehouse against the stored suite ``suite_name``."""
+    enable_duckdb_sql_path()
+    suite = stored_suite(suite_name)
+    with _lock:  # GE contexts are not thread-safe; validations are short
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = context.data_sources.add_sql(name="warehouse", connection_string=f"duckdb:///{warehouse}")
+        asset = source.add_query_asset(name="batch", query=query)
+        batch = asset.add_batch_definition_whole_table("whole").get_batch()
+        try:
+            result = batch.validate(suite, result_format="SUMMARY")
+        finally:
+            _release(batch.data.execution_engine)
+            source.get_engine().dispose()
+            del batch, asset, source, context
+            gc.collect()
+    outcomes = []
+    for r in result.results:
+        info = r.exception_info or {}
+        error = info.get("exception_message") if info.get("raised_exception") else None
+        if not error and isinstance(info, dict):
+            error = next((v.get("exception_message") for v in info.values()
+                          if isinstance(v, dict) and v.get("raised_exception")), None)
+        res = r.result or {}
+        outcomes.append(ExpectationOutcome(
+            expectation=r.expectation_config.type, target=_target(r.expectation_config), success=bool(r.success),
+            observed=res.get("observed_value"), unexpected_count=res.get("unexpected_count"),
+            element_count=res.get("element_count"), error=error,
+        ))
+    stats = result.statistics
+    return SuiteOutcome(suite_name, bool(result.success), int(stats["evaluated_expectations"]),
+                        int(stats["successful_expectations"]), outcomes)

@@ -1,0 +1,131 @@
+"""Row rules of SPEC §3: the single definition of what makes an exported row unacceptable.
+
+Each rule is a SQL predicate over a staged batch table (raw column names, all VARCHAR) that is TRUE
+for a bad row. The loader evaluates the predicates to quarantine rows, and the Great Expectations
+suites are generated from the same predicates (``UnexpectedRowsExpectation``), so GE's count per rule
+and the quarantine's count per rule come from one text. Predicates avoid ``{`` ``}`` because GE passes
+queries through ``str.format`` to fill in ``{batch}``.
+
+Anything odd that no rule names (an empty employer, a rare code) is *not* here: SPEC says it is
+counted by a warning check, never rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster_project.source_shapes import (
+    EMPLOYMENT_CHANNELS,
+    HOUSEHOLD_TYPES,
+    LABOR_SKILLS,
+    MONITORING_CATEGORIES,
+    YES_NO,
+)
+
+BATCH = "{batch}"  # placeholder for the staged batch table, filled by the loader and by GE
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    reason: str       # Chinese, shown to the engineer who fixes the row
+    predicate: str    # SQL, TRUE when the row breaks the rule; may reference {batch}
+
+    def sql(self, batch_table: str) -> str:
+        return f"coalesce(({self.predicate.replace(BATCH, batch_table)}), false)"
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
+
+
+def id_number_invalid(col: str) -> str:
+    """GB 11643: 17 digits, then the check character '10X98765432'[sum(d_i * w_i) mod 11]."""
+    checksum = (
+        f"list_sum(list_transform(range(17), lambda i: (ascii(substr({col}, i + 1, 1)) - 48)"
+        f" * {_WEIGHTS}[i + 1]))"
+    )
+    return (
+        f"NOT ({col} IS NOT NULL AND length({col}) = 18"
+        f" AND regexp_full_match({col}, '[0-9]+[0-9Xx]')"
+        f" AND substr('10X98765432', ({checksum} % 11)::INTEGER + 1, 1) = upper(substr({col}, 18, 1)))"
+    )
+
+
+def _months_valid(col: str) -> str:
+    return (f"({col} IS NOT NULL AND length({col}) <= 2 AND regexp_full_match({col}, '[0-9]+')"
+            f" AND TRY_CAST({col} AS INTEGER) <= 12)")
+
+
+def _duplicate(key_sql: str) -> str:
+    return (f"({key_sql}) IN (SELECT {key_sql} FROM {BATCH} GROUP BY ALL HAVING count(*) > 1)")
+
+
+UNKNOWN_COUNTY = Rule("unknown_county", "市/县名称无法匹配云南省行政区划（NBS 2023）", "county_code IS NULL")
+
+
+def _year_mismatch(expected_year_sql: str) -> Rule:
+    """年度 must equal the batch's own year (a constant column of the staged batch)."""
+    return Rule("year_mismatch", "年度与快照或台账年份不一致", f"year IS DISTINCT FROM {expected_year_sql}")
+
+
+def member_rules() -> list[Rule]:
+    """Rules for monitoring members, in the order a row's first broken rule is reported."""
+    months = "TRY_CAST(months_worked AS INTEGER)"
+    return [
+        Rule("id_checksum", "证件号码不是有效的18位居民身份证号码（GB 11643 校验位错误）",
+             id_number_invalid("id_number")),
+        UNKNOWN_COUNTY,
+        _year_mismatch("CAST(year(as_of_month) AS VARCHAR)"),
+        Rule("months_out_of_range", "务工时间（月）不是0–12的整数", f"NOT {_months_valid('months_worked')}"),
+        Rule("work_location_rule", "务工所在地应当且仅当务工时间（月）大于0时填写",
+             f"{_months_valid('months_worked')} AND (({months} > 0) <> (work_location IS NOT NULL))"),
+        Rule("invalid_code", "劳动技能、就业渠道、是否国外务工或雨露计划毕业年份不在规定代码表内",
+             f"labor_skill IS NULL OR labor_skill NOT IN {_in_list(LABOR_SKILLS)}"
+             f" OR (employment_channel IS NOT NULL AND employment_channel NOT IN {_in_list(EMPLOYMENT_CHANNELS)})"
+             f" OR is_abroad IS NULL OR is_abroad NOT IN {_in_list(YES_NO)}"
+             " OR (yulu_graduation_year IS NOT NULL"
+             " AND NOT regexp_full_match(yulu_graduation_year, '(19|20)[0-9][0-9]'))"),
+        Rule("duplicate_person_year", "同一证件号码在同一年度出现多次（全部重复行均隔离）",
+             "id_number IS NOT NULL AND " + _duplicate("upper(id_number), year")),
+    ]
+
+
+def household_rules() -> list[Rule]:
+    amounts = ("wage_income_yuan", "business_income_yuan", "transfer_income_yuan", "property_income_yuan")
+    bad_amount = " OR ".join(f"({c} IS NOT NULL AND TRY_CAST({c} AS DECIMAL(18, 2)) IS NULL)" for c in amounts)
+    return [
+        Rule("id_checksum", "户主证件号码不是有效的18位居民身份证号码（GB 11643 校验位错误）",
+             id_number_invalid("head_id_number")),
+        UNKNOWN_COUNTY,
+        _year_mismatch("CAST(year(as_of_month) AS VARCHAR)"),
+        Rule("invalid_code", "户类型、监测对象类别或是否易地扶贫搬迁户不在规定代码表内",
+             f"household_type IS NULL OR household_type NOT IN {_in_list(HOUSEHOLD_TYPES)}"
+             f" OR (monitoring_category IS NOT NULL AND monitoring_category NOT IN {_in_list(MONITORING_CATEGORIES)})"
+             f" OR (is_relocated IS NOT NULL AND is_relocated NOT IN {_in_list(YES_NO)})"),
+        Rule("invalid_number", "家庭人口数不是正整数，或收入金额不是数字",
+             "NOT coalesce(regexp_full_match(household_size, '[0-9]+')"
+             " AND TRY_CAST(household_size AS INTEGER) BETWEEN 1 AND 99, false) OR " + bad_amount),
+        Rule("duplicate_household_year", "同一县同一户编号在同一年度出现多次（全部重复行均隔离）",
+             "household_id IS NOT NULL AND " + _duplicate("county_code, household_id, year")),
+    ]
+
+
+def relief_rules() -> list[Rule]:
+    amounts = ("central_funds_wan", "labor_remuneration_wan")
+    return [
+        Rule("missing_project_id", "项目编号为空", "project_id IS NULL"),
+        UNKNOWN_COUNTY,
+        _year_mismatch("CAST(report_year AS VARCHAR)"),
+        Rule("invalid_number", "中央资金或劳务报酬发放金额不是非负数字",
+             " OR ".join(f"coalesce(TRY_CAST({c} AS DECIMAL(18, 4)) < 0, true)" for c in amounts)),
+        Rule("duplicate_project", "同一台账文件中项目编号重复（全部重复行均隔离）",
+             "project_id IS NOT NULL AND " + _duplicate("project_id")),
+    ]
+
+
+BATCH_REJECTED = Rule("batch_rejected", "所在批次未通过阻断性检查，整批未发布（本行本身未违反规则）", "false")
+MALFORMED_ROW = Rule("malformed_row", "CSV 行无法解析（列数或引号错误）", "false")

@@ -1,0 +1,108 @@
+"""Great Expectations suites: generated from the row rules (raw tables) and from the mart contract
+(marts), and stored in the GE file context under ``expectations/`` where Data Docs and reviewers
+read them. ``python -m dagster_project.quality.suites`` rewrites the stored suites; a test fails
+when the stored files and this code drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network here: never phone home
+
+import great_expectations as gx
+from great_expectations import expectations as gxe
+
+from dagster_project.quality.rules import Rule, household_rules, member_rules, relief_rules
+from dagster_project.settings import EXPECTATIONS_DIR
+from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, RELIEF_COLUMNS
+
+REGION_LEVELS = ["province", "prefecture", "county"]
+STATUSES = ["met", "not_met", "no_target", "no_data"]
+WORK_REGIONS = ["县内", "县外省内", "省外", "国外"]
+
+
+def _rule_expectation(rule: Rule) -> gxe.Expectation:
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=f"SELECT * FROM {{batch}} WHERE {rule.sql('{batch}')}",
+        description=f"{rule.name}: {rule.reason}",
+        meta={"rule": rule.name},
+    )
+
+
+def raw_suite(name: str, columns: list[str], rules: list[Rule]) -> gx.ExpectationSuite:
+    """Every exported column present, at least one row, and one expectation per row rule."""
+    suite = gx.ExpectationSuite(name=name)
+    suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
+    for column in ["county_code", *columns]:
+        suite.add_expectation(gxe.ExpectColumnToExist(column=column))
+    for rule in rules:
+        suite.add_expectation(_rule_expectation(rule))
+    return suite
+
+
+def _not_null(suite: gx.ExpectationSuite, *columns: str) -> None:
+    for column in columns:
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
+
+
+def mart_suites() -> list[gx.ExpectationSuite]:
+    """Expectations on the published marts: what BI users rely on beyond the dbt contract."""
+    score = gx.ExpectationSuite(name="marts.kpi_scorecard")
+    _not_null(score, "as_of_month", "year", "region_level", "region_code", "region_name", "kpi_code", "status")
+    score.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="region_level", value_set=REGION_LEVELS))
+    score.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES))
+    score.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="region_code", value=6))
+    score.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_month", "region_code", "kpi_code"]))
+    score.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0))
+
+    duration = gx.ExpectationSuite(name="marts.fct_employment_duration")
+    _not_null(duration, "person_key", "year", "as_of_month", "county_code", "household_type", "months_worked")
+    duration.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="months_worked", min_value=0, max_value=12))
+    duration.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="work_region", value_set=WORK_REGIONS))
+    duration.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="person_key", value=64))
+    duration.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["person_key", "year"]))
+
+    income = gx.ExpectationSuite(name="marts.fct_income_growth")
+    _not_null(income, "household_key", "year", "as_of_month", "county_code", "household_type", "household_size")
+    income.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="household_size", min_value=1))
+    income.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="wage_income_yuan", min_value=0))
+    income.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["household_key", "year"]))
+
+    relief = gx.ExpectationSuite(name="marts.fct_relief_wage_ratio")
+    _not_null(relief, "project_id", "year", "county_code", "fund_source")
+    relief.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="central_funds_wan", min_value=0))
+    relief.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="labor_remuneration_wan", min_value=0))
+    relief.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["year", "project_id"]))
+
+    region = gx.ExpectationSuite(name="marts.dim_region")
+    _not_null(region, "region_code", "region_level", "region_name")
+    region.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="region_code"))
+    region.add_expectation(gxe.ExpectTableRowCountToEqual(value=146))
+    return [score, duration, income, relief, region]
+
+
+def raw_suites() -> list[gx.ExpectationSuite]:
+    return [
+        raw_suite("raw.monitoring_members", list(MEMBER_COLUMNS.values()), member_rules()),
+        raw_suite("raw.monitoring_households", list(HOUSEHOLD_COLUMNS.values()), household_rules()),
+        raw_suite("raw.relief_projects", list(RELIEF_COLUMNS.values()), relief_rules()),
+    ]
+
+
+def all_suites() -> dict[str, gx.ExpectationSuite]:
+    return {s.name: s for s in [*raw_suites(), *mart_suites()]}
+
+
+def write_suites() -> list[str]:
+    """Store every suite in the file context at expectations/ (the reviewed, committed copy)."""
+    context = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+    names = []
+    for suite in all_suites().values():
+        context.suites.add_or_update(suite)
+        names.append(suite.name)
+    return names
+
+
+if __name__ == "__main__":
+    print("\n".join(write_suites()))
