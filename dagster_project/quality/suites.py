@@ -20,6 +20,8 @@ from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, REL
 REGION_LEVELS = ["province", "prefecture", "county"]
 STATUSES = ["met", "not_met", "no_target", "no_data"]
 WORK_REGIONS = ["县内", "县外省内", "省外", "国外"]
+MART_SUITE_NAMES = ("marts.kpi_scorecard", "marts.fct_employment_duration", "marts.fct_income_growth",
+                    "marts.fct_relief_wage_ratio", "marts.dim_region")
 
 
 def _rule_expectation(rule: Rule) -> gxe.Expectation:
@@ -79,7 +81,9 @@ def mart_suites() -> list[gx.ExpectationSuite]:
     _not_null(region, "region_code", "region_level", "region_name")
     region.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="region_code"))
     region.add_expectation(gxe.ExpectTableRowCountToEqual(value=146))
-    return [score, duration, income, relief, region]
+    suites = [score, duration, income, relief, region]
+    assert tuple(s.name for s in suites) == MART_SUITE_NAMES
+    return suites
 
 
 def raw_suites() -> list[gx.ExpectationSuite]:
@@ -94,9 +98,14 @@ def all_suites() -> dict[str, gx.ExpectationSuite]:
     return {s.name: s for s in [*raw_suites(), *mart_suites()]}
 
 
+def file_context() -> gx.data_context.FileDataContext:
+    """The GE file context under expectations/ (building suites needs an active context)."""
+    return gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+
+
 def write_suites() -> list[str]:
     """Store every suite in the file context at expectations/ (the reviewed, committed copy)."""
-    context = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+    context = file_context()
     names = []
     for suite in all_suites().values():
         context.suites.add_or_update(suite)

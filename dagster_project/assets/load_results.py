@@ -1,0 +1,47 @@
+"""Turn a file batch's outcome into what a data engineer reads in the Dagster UI: asset metadata and
+asset-check results (the blocking ``batch_accepted`` check carries Great Expectations' summary)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from dagster_project.ingest.file_loads import FileLoad
+
+BATCH_ACCEPTED = "batch_accepted"
+BATCH_ACCEPTED_DOC = (
+    "Blocking. The batch was validated by its Great Expectations suite (one expectation per row rule) and "
+    "published: readable, every required column present, quarantined share at most ZENGSHOU_MAX_REJECT_RATE, "
+    "and GE's per-rule counts equal to the quarantine's. A failed batch is not published; the last good "
+    "data of the partition stays in place."
+)
+
+
+def batch_metadata(load: FileLoad) -> dict[str, Any]:
+    out = load.outcome
+    meta: dict[str, Any] = {
+        "batch_id": out.batch_id,
+        "file": dg.MetadataValue.path(str(load.landed.path)),
+        "encoding": out.encoding or "unreadable",
+        "status": out.status,
+        "rows_read": out.rows_read,
+        "rows_loaded": out.rows_loaded,
+        "rows_quarantined": out.rows_quarantined,
+        "reject_rate": round(out.rows_quarantined / out.rows_read, 6) if out.rows_read else 0.0,
+        "rows_by_rule": dg.MetadataValue.json(out.rule_counts),
+        "extra_columns": ", ".join(out.extra_columns) or "none",
+    }
+    if out.reason:
+        meta["reason"] = out.reason
+    return meta
+
+
+def batch_check(load: FileLoad, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+    out = load.outcome
+    meta: dict[str, Any] = {"batch_id": out.batch_id, "rows_read": out.rows_read,
+                            "rows_quarantined": out.rows_quarantined, "reason": out.reason or "passed"}
+    if load.validation is not None:
+        meta.update(load.validation.metadata())
+    return dg.AssetCheckResult(asset_key=asset_key, check_name=BATCH_ACCEPTED, passed=out.published,
+                               severity=dg.AssetCheckSeverity.ERROR, metadata=meta)

@@ -1,0 +1,58 @@
+"""Monthly snapshots of the monitoring system (SPEC §3.1): one partitioned asset per file kind."""
+
+
+import dagster as dg
+
+from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC, batch_check, batch_metadata
+from dagster_project.ingest.file_batch import FileSource
+from dagster_project.ingest.file_loads import load_landed_file
+from dagster_project.ingest.file_sources import MONITORING_HOUSEHOLDS, MONITORING_MEMBERS, monitoring_file
+from dagster_project.ingest.unusual_values import UNUSUAL_VALUES, unusual_values_check
+from dagster_project.settings import load_settings
+
+# Exports are "as of month end"; the current month is included so its export can load when it lands.
+MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2021-01", fmt="%Y-%m", end_offset=1)
+
+_DESCRIPTIONS = {
+    MONITORING_MEMBERS.name: (
+        "脱贫人口 members export (全国防止返贫监测和衔接推进乡村振兴信息系统), one partition per month."
+    ),
+    MONITORING_HOUSEHOLDS.name: "Households export (户类型, 家庭人口数, 工资性收入…), one partition per month.",
+}
+
+
+def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
+    key = dg.AssetKey(source.raw_table.split("."))
+    stem = source.name.split(".")[1]
+
+    @dg.asset(
+        key=key,
+        partitions_def=MONTHLY,
+        group_name="monitoring",
+        kinds={"duckdb", "python"},
+        description=_DESCRIPTIONS[source.name],
+        check_specs=[
+            dg.AssetCheckSpec(BATCH_ACCEPTED, asset=key, blocking=True, description=BATCH_ACCEPTED_DOC),
+            dg.AssetCheckSpec(UNUSUAL_VALUES, asset=key,
+                              description="Warning only: odd values no rule forbids (counted, never rejected)."),
+        ],
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        month = context.partition_key
+        landed = monitoring_file(settings.landing_dir, month, source)
+        if landed is None:
+            raise dg.Failure(f"monitoring/{month}/{stem}.csv|xlsx has not landed in {settings.landing_dir}")
+        load = load_landed_file(settings, landed)
+        context.log.info(f"{source.name} {month}: {load.outcome.status} "
+                         f"({load.outcome.rows_loaded} loaded, {load.outcome.rows_quarantined} quarantined)")
+        checks = [batch_check(load, key)]
+        if load.outcome.published:
+            checks.append(unusual_values_check(settings, source, month, key))
+        return dg.MaterializeResult(asset_key=key, metadata=batch_metadata(load), check_results=checks)
+
+    return _asset
+
+
+monitoring_members = monitoring_asset(MONITORING_MEMBERS)
+monitoring_households = monitoring_asset(MONITORING_HOUSEHOLDS)

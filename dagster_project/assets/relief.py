@@ -1,0 +1,52 @@
+"""以工代赈 project ledgers (SPEC §3.3): every new or changed ledger file becomes a batch. Restatements
+are resolved in dbt staging (the latest report file of a year wins per 项目编号), so the load order of
+files never changes the answer."""
+
+
+import dagster as dg
+
+from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
+from dagster_project.ingest.file_loads import is_new_or_changed, load_landed_file
+from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
+from dagster_project.settings import load_settings
+
+RELIEF_KEY = dg.AssetKey(RELIEF_PROJECTS.raw_table.split("."))
+
+
+class ReliefLoadConfig(dg.Config):
+    reload_all: bool = False  # reload every ledger file, not only new or changed ones
+
+
+@dg.asset(
+    key=RELIEF_KEY,
+    group_name="relief_ledger",
+    kinds={"duckdb", "python"},
+    description="以工代赈项目台账: one row per project per report file (relief/<YYYY>/<report-date>.xlsx|csv).",
+    check_specs=[dg.AssetCheckSpec(BATCH_ACCEPTED, asset=RELIEF_KEY, blocking=True, description=BATCH_ACCEPTED_DOC)],
+)
+def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig) -> dg.MaterializeResult:
+    settings = load_settings()
+    files = [f for f in relief_files(settings.landing_dir) if config.reload_all or is_new_or_changed(settings, f)]
+    loads = [load_landed_file(settings, f) for f in files]
+    rejected = [ld.outcome for ld in loads if not ld.outcome.published]
+    for ld in loads:
+        context.log.info(f"relief {ld.landed.partition_key}: {ld.outcome.status} {ld.outcome.reason or ''}")
+    per_file = {ld.landed.partition_key: {"status": ld.outcome.status, "rows_read": ld.outcome.rows_read,
+                                          "rows_loaded": ld.outcome.rows_loaded,
+                                          "rows_quarantined": ld.outcome.rows_quarantined,
+                                          "reason": ld.outcome.reason} for ld in loads}
+    check = dg.AssetCheckResult(
+        asset_key=RELIEF_KEY, check_name=BATCH_ACCEPTED, passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"files_loaded": len(loads), "files_rejected": len(rejected),
+                  "reason": "; ".join(f"{o.partition_key}: {o.reason}" for o in rejected) or "passed",
+                  "batches": dg.MetadataValue.json(per_file)},
+    )
+    return dg.MaterializeResult(
+        asset_key=RELIEF_KEY,
+        metadata={"files_loaded": len(loads), "files_rejected": len(rejected),
+                  "rows_read": sum(ld.outcome.rows_read for ld in loads),
+                  "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
+                  "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),
+                  "batches": dg.MetadataValue.json(per_file)},
+        check_results=[check],
+    )

@@ -1,0 +1,94 @@
+"""The dbt project as Dagster assets (staging -> intermediate -> marts), its tests as asset checks, and
+Great Expectations suites on the marts as further asset checks."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from dagster_project.quality.ge_runner import validate
+from dagster_project.quality.suites import MART_SUITE_NAMES
+from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+GE_SUITE_CHECK = "ge_suite"
+
+
+def dbt_executable() -> str:
+    """The dbt of this virtual environment, so runs never pick up another dbt from PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def _newest_source_mtime() -> float:
+    files = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"}
+             and "target" not in p.parts and "logs" not in p.parts]
+    files += list(DBT_PROJECT_DIR.parent.joinpath("seeds").glob("*"))
+    return max((p.stat().st_mtime for p in files), default=0.0)
+
+
+def ensure_manifest() -> Path:
+    """Parse the dbt project when its manifest is missing or older than any model, seed or yml.
+
+    ``DbtProject.prepare_if_dev`` only runs under ``dagster dev``; ``zengshou run`` and tests load the
+    definitions directly, so they need the same preparation here.
+    """
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        env = {**os.environ, **load_settings().dbt_env()}
+        proc = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR)],
+            env=env, capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
+    return manifest
+
+
+class ZengshouDbtTranslator(DagsterDbtTranslator):
+    """Models and seeds are keyed [schema, name] (e.g. marts/kpi_scorecard); sources keep [source, table],
+    which is how the loaders key the raw tables (raw/monitoring_members)."""
+
+    def get_asset_key(self, dbt_resource_props: dict[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+            return dg.AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+
+TRANSLATOR = ZengshouDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
+def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    # The dbt subprocess inherits os.environ: give it the warehouse path and the HMAC pads (not the salt).
+    os.environ.update(load_settings().dbt_env())
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+
+
+def _mart_check(suite_name: str) -> dg.AssetChecksDefinition:
+    schema, table = suite_name.split(".")
+    key = dg.AssetKey([schema, table])
+
+    @dg.asset_check(asset=key, name=GE_SUITE_CHECK,
+                    description=f"Great Expectations suite {suite_name} (expectations/gx/expectations/).")
+    def _check() -> dg.AssetCheckResult:
+        outcome = validate(load_settings().warehouse, suite_name, f"SELECT * FROM {suite_name}")
+        # Non-blocking: the marts are already built; a failed expectation is a finding to look at.
+        return dg.AssetCheckResult(passed=outcome.success, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata=outcome.metadata())
+
+    return _check
+
+
+MART_CHECKS = [_mart_check(name) for name in MART_SUITE_NAMES]

@@ -1,0 +1,36 @@
+"""The Dagster code location (workspace.yaml points here): every asset, check and job of zengshou."""
+
+import dagster as dg
+
+from dagster_project.assets.hr import hr_platform
+from dagster_project.assets.monitoring import MONTHLY, monitoring_households, monitoring_members
+from dagster_project.assets.relief import relief_projects
+from dagster_project.assets.transform import MART_CHECKS, dbt_resource, zengshou_dbt
+
+MONITORING_JOB = "monitoring_snapshot"
+REFRESH_JOB = "refresh_warehouse"
+TRANSFORM_JOB = "transform_marts"
+
+monitoring_snapshot = dg.define_asset_job(
+    MONITORING_JOB,
+    selection=dg.AssetSelection.groups("monitoring"),
+    partitions_def=MONTHLY,
+    description="Load one month's monitoring export (members + households): validate, quarantine, publish.",
+)
+refresh_warehouse = dg.define_asset_job(
+    REFRESH_JOB,
+    selection=dg.AssetSelection.groups("hr_platform", "relief_ledger"),
+    description="Pull the HR platform incrementally and load new or changed 以工代赈 ledgers.",
+)
+transform_marts = dg.define_asset_job(
+    TRANSFORM_JOB,
+    selection=dg.AssetSelection.assets(zengshou_dbt) | dg.AssetSelection.checks(*MART_CHECKS),
+    description="dbt build (staging → intermediate → marts, with dbt tests) and the marts' GE suites.",
+)
+
+defs = dg.Definitions(
+    assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt],
+    asset_checks=MART_CHECKS,
+    jobs=[monitoring_snapshot, refresh_warehouse, transform_marts],
+    resources={"dbt": dbt_resource()},
+)
