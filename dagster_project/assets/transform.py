@@ -2,6 +2,7 @@
 Great Expectations suites on the marts as further asset checks."""
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -69,7 +70,11 @@ TRANSLATOR = ZengshouDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
 def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     # The dbt subprocess inherits os.environ: give it the warehouse path and the HMAC pads (not the salt).
     os.environ.update(load_settings().dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    # One target dir reused by every run (runs are serialised: DuckDB has one writer), instead of a new
+    # directory per run that would pile up forever.
+    target = DBT_PROJECT_DIR / "target" / "dagster_last_run"
+    shutil.rmtree(target, ignore_errors=True)
+    yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -193,7 +193,7 @@ def finish_batch(
                 source.ensure_raw_table(con)
                 extras = [c for c in cols if c.startswith("extra:")]
                 extra_json = _json_of(extras, headers)
-                keep = source.raw_columns + ["county_code", "prefecture_code", *source.constant_types]
+                keep = [*source.raw_columns, "county_code", "prefecture_code", *source.constant_types]
                 where_partition = " AND ".join(f"{c} = ?" for c in source.partition_columns)
                 con.execute(f"DELETE FROM {source.raw_table} WHERE {where_partition}",
                             [batch.constants[c] for c in source.partition_columns])

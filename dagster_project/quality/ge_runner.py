@@ -27,6 +27,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
+from dagster_project.quality.suites import load_stored_suites
 from dagster_project.settings import EXPECTATIONS_DIR
 
 _lock = threading.Lock()
@@ -57,6 +58,12 @@ class ExpectationOutcome:
     element_count: int | None = None
     error: str | None = None
 
+    def describe(self) -> str:
+        """What failed, in one short phrase: the error, else the unexpected count, else the observation."""
+        if self.error:
+            return self.error
+        return str(self.unexpected_count if self.unexpected_count is not None else self.observed)
+
 
 @dataclass
 class SuiteOutcome:
@@ -82,15 +89,13 @@ class SuiteOutcome:
             "ge_success": self.success,
             "ge_evaluated": self.evaluated,
             "ge_successful": self.successful,
-            "ge_failed": [f"{o.expectation}({o.target}): {o.error or o.observed if o.unexpected_count is None else o.unexpected_count}"
-                          for o in self.outcomes if not o.success][:25],
+            "ge_failed": [f"{o.expectation}({o.target}): {o.describe()}" for o in self.outcomes if not o.success][:25],
         }
 
 
 @functools.cache
 def _stored_suites() -> dict[str, gx.ExpectationSuite]:
-    context = gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
-    return {s.name: s for s in context.suites.all()}
+    return load_stored_suites()
 
 
 def stored_suite(name: str) -> gx.ExpectationSuite:

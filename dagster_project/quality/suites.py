@@ -6,7 +6,9 @@ when the stored files and this code drift apart.
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network here: never phone home
 
@@ -98,19 +100,55 @@ def all_suites() -> dict[str, gx.ExpectationSuite]:
     return {s.name: s for s in [*raw_suites(), *mart_suites()]}
 
 
-def file_context() -> gx.data_context.FileDataContext:
-    """The GE file context under expectations/ (building suites needs an active context)."""
-    return gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
+def active_context() -> None:
+    """Building suites needs an active GE context. An ephemeral one: loading the file context would
+    rewrite the stored suite files (new random ids) on every start."""
+    gx.get_context(mode="ephemeral")
+
+
+def load_stored_suites() -> dict[str, gx.ExpectationSuite]:
+    """Every suite stored under expectations/gx/expectations/, keyed by name."""
+    active_context()
+    root = EXPECTATIONS_DIR / "gx" / "expectations"
+    suites = {}
+    for path in sorted(root.rglob("*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        suites[data["name"]] = gx.ExpectationSuite(**data)
+    return suites
+
+
+def comparable(suite_dict: dict) -> list[str]:
+    """A suite's expectations without GE's random ids, in a stable order (for drift checks)."""
+    keys = ("type", "kwargs", "meta", "description")
+    return sorted(json.dumps({k: e[k] for k in keys if k in e}, sort_keys=True, ensure_ascii=False)
+                  for e in suite_dict["expectations"])
+
+
+def stored_path(name: str):
+    return EXPECTATIONS_DIR.joinpath("gx", "expectations", *name.split(".")).with_suffix(".json")
+
+
+def suite_json(suite: gx.ExpectationSuite) -> str:
+    """The suite as stored: ids derived from the suite name and position, so files never churn."""
+    data = suite.to_json_dict()
+    data["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"zengshou:{suite.name}"))
+    for i, expectation in enumerate(data["expectations"]):
+        expectation["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"zengshou:{suite.name}:{i}"))
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def write_suites() -> list[str]:
-    """Store every suite in the file context at expectations/ (the reviewed, committed copy)."""
-    context = file_context()
-    names = []
+    """Write every suite into the file context at expectations/ (the reviewed, committed copy)."""
+    active_context()
+    written = []
     for suite in all_suites().values():
-        context.suites.add_or_update(suite)
-        names.append(suite.name)
-    return names
+        path = stored_path(suite.name)
+        text = suite_json(suite)
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+            written.append(suite.name)
+    return written
 
 
 if __name__ == "__main__":

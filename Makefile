@@ -1,0 +1,39 @@
+# zengshou — the two commands of the README: `make demo` and `make test`.
+# The virtual environment is built at .venv from uv.lock (exact pins); nothing else is needed but
+# Python 3.11 and pip.
+
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+
+.PHONY: setup demo test lint dev expectations docs clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv sync --frozen --inexact --python $(VENV)/bin/python
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/zengshou demo
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+dev: setup
+	mkdir -p data/dagster_home && cp -n dagster_home.yaml data/dagster_home/dagster.yaml || true
+	DAGSTER_HOME=$(abspath data/dagster_home) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+expectations: setup
+	$(VENV)/bin/python -m dagster_project.quality.suites
+
+clean:
+	rm -rf data dbt/target dbt/logs .pytest_cache

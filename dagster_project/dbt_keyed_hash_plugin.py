@@ -1,0 +1,46 @@
+"""dbt-duckdb plugin: defines ``zengshou_keyed_hash(text)`` (HMAC-SHA256 with ZENGSHOU_PII_SALT) as a
+TEMP macro on every dbt connection and cursor.
+
+Why a plugin: if the key pads were rendered into model SQL by Jinja, they would be written to
+dbt/target (compiled SQL, manifest.json, docs) and to dbt's debug log — key material on disk next to
+the data. Here the pads go from the environment straight into the DuckDB session; TEMP macros are
+never stored in the warehouse file, so BI users who open it cannot read them either.
+
+HMAC(K, m) = SHA256((K' xor opad) || SHA256((K' xor ipad) || m)); the pads are computed from the salt
+by ``Settings.hmac_pads`` and passed as ZENGSHOU_HMAC_INNER_PAD / ZENGSHOU_HMAC_OUTER_PAD.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+_HEX64 = re.compile(r"^[0-9a-f]{128}$")
+MACRO = "zengshou_keyed_hash"
+
+
+def _pads() -> tuple[str, str]:
+    inner = os.environ.get("ZENGSHOU_HMAC_INNER_PAD", "").strip().lower()
+    outer = os.environ.get("ZENGSHOU_HMAC_OUTER_PAD", "").strip().lower()
+    if not (_HEX64.match(inner) and _HEX64.match(outer)):
+        raise RuntimeError("ZENGSHOU_HMAC_INNER_PAD and ZENGSHOU_HMAC_OUTER_PAD must each be 128 hex characters; "
+                           "run dbt through zengshou/Dagster, or export load_settings().dbt_env()")
+    return inner, outer
+
+
+def define_macro(conn) -> None:
+    inner, outer = _pads()
+    conn.execute(
+        f"CREATE OR REPLACE TEMP MACRO {MACRO}(x) AS "
+        f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(x))))"
+    )
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn) -> None:
+        define_macro(conn)
+
+    def configure_cursor(self, cursor) -> None:
+        define_macro(cursor)

@@ -1,0 +1,44 @@
+{#-
+  keyed_hash(expr): HMAC-SHA256(ZENGSHOU_PII_SALT, utf8(expr)) as 64 lower-case hex characters.
+
+  dbt never sees the salt: Settings.dbt_env() passes the two 64-byte key pads
+  (K' xor 0x36.., K' xor 0x5c..) as hex in ZENGSHOU_HMAC_INNER_PAD / ZENGSHOU_HMAC_OUTER_PAD, and
+      HMAC(K, m) = SHA256(opad || SHA256(ipad || m))
+  is evaluated in SQL (verified equal to Python hmac.new(salt, msg, sha256).hexdigest()).
+  NULL in -> NULL out. On DuckDB the pads never reach dbt's compiled SQL, manifest or logs: the
+  plugin dagster_project.dbt_keyed_hash_plugin defines the session macro from the environment.
+-#}
+{% macro keyed_hash(expr) -%}
+    {{ return(adapter.dispatch('keyed_hash', 'zengshou')(expr)) }}
+{%- endmacro %}
+
+{% macro _hmac_pads() -%}
+    {#- Non-DuckDB adapters (PostgreSQL, Spark) have no session macro yet: they render the pads, which
+        then appear in compiled SQL under dbt/target. DuckDB, the production engine, does not. -#}
+    {%- set inner = env_var('ZENGSHOU_HMAC_INNER_PAD', '36' * 64) | trim | lower -%}
+    {%- set outer = env_var('ZENGSHOU_HMAC_OUTER_PAD', '5c' * 64) | trim | lower -%}
+    {{ return({'inner': inner, 'outer': outer}) }}
+{%- endmacro %}
+
+{#- DuckDB: a TEMP macro defined per session by the dbt-duckdb plugin
+    dagster_project.dbt_keyed_hash_plugin (dbt/profiles.yml); it refuses to start without valid pads. -#}
+{% macro duckdb__keyed_hash(expr) -%}
+    zengshou_keyed_hash({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__keyed_hash(expr) -%}
+    {%- set pads = _hmac_pads() -%}
+    encode(sha256(decode('{{ pads.outer }}', 'hex') || sha256(decode('{{ pads.inner }}', 'hex') || convert_to({{ expr }}, 'UTF8'))), 'hex')
+{%- endmacro %}
+
+{#- Spark SQL (and engines with the same sha2/unhex/encode functions). -#}
+{% macro default__keyed_hash(expr) -%}
+    {%- set pads = _hmac_pads() -%}
+    sha2(concat(unhex('{{ pads.outer }}'), unhex(sha2(concat(unhex('{{ pads.inner }}'), encode({{ expr }}, 'UTF-8')), 256))), 256)
+{%- endmacro %}
+
+{#- The one normalisation of a 证件号码 before hashing, shared by every source so people match
+    across the monitoring system and the HR platform: trimmed, upper-case check character 'X'. -#}
+{% macro person_key(id_number_expr) -%}
+    {{ zengshou.keyed_hash("upper(trim(" ~ id_number_expr ~ "))") }}
+{%- endmacro %}

@@ -1,0 +1,59 @@
+{#- safe_ratio(num, den): num / den as a double, NULL when den is NULL or 0 (SPEC §2: a ratio with a
+    zero denominator is NULL with status no_data). -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    case when {{ denominator }} is null or {{ denominator }} = 0 then null
+         else cast({{ numerator }} as {{ zengshou.type_double() }}) / cast({{ denominator }} as {{ zengshou.type_double() }}) end
+{%- endmacro %}
+
+{#- kpi_status: the ONE place where the scorecard status is decided.
+      no_data   actual value is NULL (zero denominator, missing snapshot, nothing to measure)
+      no_target the KPI has no target at this region level (e.g. trained_persons below province)
+      met / not_met  actual <comparator> target
+    no_data wins over no_target: "there was nothing to measure" is the more urgent signal. -#}
+{% macro kpi_status(actual, target, comparator) -%}
+    case
+        when {{ actual }} is null then 'no_data'
+        when {{ target }} is null or {{ comparator }} is null then 'no_target'
+        when ({{ comparator }} = '>=' and {{ actual }} >= {{ target }})
+          or ({{ comparator }} = '>'  and {{ actual }} >  {{ target }})
+          or ({{ comparator }} = '<=' and {{ actual }} <= {{ target }})
+          or ({{ comparator }} = '<'  and {{ actual }} <  {{ target }})
+          or ({{ comparator }} = '='  and {{ actual }} =  {{ target }}) then 'met'
+        else 'not_met'
+    end
+{%- endmacro %}
+
+{#- Portable "text starts with prefix" / "text contains part" (LIKE with concatenated wildcards;
+    LIKE metacharacters do not occur in place names). NULL text -> NULL (treated as false). -#}
+{% macro starts_with(text, prefix) -%}
+    ({{ text }} like {{ dbt.concat([prefix, "'%'"]) }})
+{%- endmacro %}
+
+{% macro contains_text(text, part) -%}
+    ({{ text }} like {{ dbt.concat(["'%'", part, "'%'"]) }})
+{%- endmacro %}
+
+{#- Cast an exported text number ('8', '8.0', ' 12 ') to integer; NULL when not a number. -#}
+{% macro text_to_integer(expr) -%}
+    {{ dbt.safe_cast(dbt.safe_cast("trim(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ "))", "decimal(18,4)"), "integer") }}
+{%- endmacro %}
+
+{% macro text_to_decimal(expr, precision=18, scale=2) -%}
+    {{ dbt.safe_cast("replace(trim(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ ")), ',', '')", "decimal(" ~ precision ~ "," ~ scale ~ ")") }}
+{%- endmacro %}
+
+{#- Exported dates: 'YYYY-MM-DD', 'YYYY/M/D', 'YYYY.MM.DD', 'YYYYMMDD', optionally followed by a time;
+    anything else (e.g. an Excel serial number) -> NULL. -#}
+{% macro text_to_date(expr) -%}
+    {%- set txt = "trim(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ "))" -%}
+    case
+        when length({{ txt }}) = 8 and {{ dbt.safe_cast(txt, "integer") }} is not null
+            then {{ dbt.safe_cast(dbt.concat(["substr(" ~ txt ~ ", 1, 4)", "'-'", "substr(" ~ txt ~ ", 5, 2)", "'-'", "substr(" ~ txt ~ ", 7, 2)"]), "date") }}
+        else {{ dbt.safe_cast("replace(replace(substr(" ~ txt ~ ", 1, 10), '/', '-'), '.', '-')", "date") }}
+    end
+{%- endmacro %}
+
+{#- 是/否 -> boolean; anything else NULL. -#}
+{% macro yes_no_to_boolean(expr) -%}
+    case trim(cast({{ expr }} as {{ dbt.type_string() }})) when '是' then true when '否' then false else null end
+{%- endmacro %}

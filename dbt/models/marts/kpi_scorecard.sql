@@ -1,0 +1,67 @@
+{#-
+  KPI scorecard: as_of_month × region_code × kpi_code (SPEC §4).
+
+  Every KPI family is one intermediate model `int_kpi_values_<family>` in long format
+  (as_of_month, region_code, kpi_code, numerator, denominator, actual_value) built on the full
+  snapshot × region spine. Adding a KPI family (e.g. the HR-based trained_persons, certified_rate …)
+  = one new model + one entry in this list. Targets, the target scope (province-only targets),
+  region attributes and the status rule (macro kpi_status) are applied here, once.
+-#}
+{%- set kpi_value_models = [
+    'int_kpi_values_employment',
+    'int_kpi_values_income',
+    'int_kpi_values_relief',
+] -%}
+
+with kpi_values as (
+    {% for model_name in kpi_value_models %}
+    select as_of_month, region_code, kpi_code, numerator, denominator, actual_value
+    from {{ ref(model_name) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+targets as (
+    select kpi_code, target_value, comparator, target_scope
+    from {{ ref('kpi_targets') }}
+),
+
+regions as (
+    select region_code, region_level, region_name
+    from {{ ref('dim_region') }}
+),
+
+scored as (
+    select
+        v.as_of_month,
+        r.region_level,
+        v.region_code,
+        r.region_name,
+        v.kpi_code,
+        v.actual_value,
+        v.numerator,
+        v.denominator,
+        -- a target applies at every level ('all') or only at its own level ('province')
+        case when t.target_scope = 'all' or t.target_scope = r.region_level then t.target_value end as target_value,
+        case when t.target_scope = 'all' or t.target_scope = r.region_level then t.comparator end  as comparator
+    from kpi_values as v
+    inner join regions as r
+        on r.region_code = v.region_code
+    left join targets as t
+        on t.kpi_code = v.kpi_code
+)
+
+select
+    cast(as_of_month as date)                                        as as_of_month,
+    cast(extract(year from as_of_month) as integer)                  as year,
+    cast(region_level as {{ dbt.type_string() }})                    as region_level,
+    cast(region_code as {{ dbt.type_string() }})                     as region_code,
+    cast(region_name as {{ dbt.type_string() }})                     as region_name,
+    cast(kpi_code as {{ dbt.type_string() }})                        as kpi_code,
+    cast(actual_value as {{ type_double() }})                                     as actual_value,
+    cast(numerator as {{ type_double() }})                                        as numerator,
+    cast(denominator as {{ type_double() }})                                      as denominator,
+    cast(target_value as {{ type_double() }})                                     as target_value,
+    cast(comparator as {{ dbt.type_string() }})                      as comparator,
+    cast({{ kpi_status('actual_value', 'target_value', 'comparator') }} as {{ dbt.type_string() }}) as status
+from scored

@@ -1,0 +1,63 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_month',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by snapshot month: a month is (re)hashed only when its published batch_id is new
+-- (the loader replaces a month's rows with a new batch), or when the HMAC key changed (the stored
+-- key_fingerprint differs: every month is rebuilt, so keys never mix). delete+insert on
+-- as_of_month replaces the whole month. `dbt build --full-refresh` rebuilds everything.
+-- One row per member row of each published monthly snapshot (SPEC §3.1), typed.
+-- 证件号码 is replaced by person_key (HMAC-SHA256); 姓名 and 户联系电话 are dropped here and never
+-- leave staging. birth_date is reduced to birth_year (a full birth date is quasi-identifying).
+with source as (
+    select * from {{ source('raw', 'monitoring_members') }}
+)
+
+select
+    cast(as_of_month as date)                                          as as_of_month,
+    {{ text_to_integer('year') }}                                      as year,
+    batch_id,
+    cast(source_row as bigint)                                         as source_row,
+    {{ person_key('id_number') }}                                      as person_key,
+    cast(county_code as {{ dbt.type_string() }})                       as county_code,
+    cast(prefecture_code as {{ dbt.type_string() }})                   as prefecture_code,
+    province_name,
+    prefecture_name,
+    county_name,
+    township_name,
+    village_name,
+    household_id,
+    {{ keyed_hash(dbt.concat(["county_code", "'|'", "household_id"])) }} as household_key,
+    person_id,
+    sex,
+    {{ dbt.safe_cast("substr(trim(birth_date), 1, 4)", "integer") }}   as birth_year,
+    id_type,
+    relation_to_head,
+    education,
+    student_status,
+    labor_skill,
+    {{ text_to_integer('months_worked') }}                             as months_worked,
+    employer_name,
+    {{ yes_no_to_boolean('is_abroad') }}                               as is_abroad,
+    public_post_type,
+    {{ text_to_integer('public_post_months') }}                        as public_post_months,
+    employment_channel,
+    work_location,
+    {{ text_to_integer('yulu_graduation_year') }}                      as yulu_graduation_year,
+    extra_fields,
+    {{ keyed_hash("'zengshou-key-fingerprint'") }}                      as key_fingerprint
+from source
+{% if is_incremental() %}
+where as_of_month in (
+    select distinct r.as_of_month
+    from source as r
+    left join (select distinct as_of_month, batch_id from {{ this }}) as t
+        on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id
+    where t.batch_id is null
+)
+or (select max(key_fingerprint) from {{ this }}) <> {{ keyed_hash("'zengshou-key-fingerprint'") }}
+{% endif %}

@@ -1,0 +1,72 @@
+"""Session fixtures: each scenario's landing dir is built once and `zengshou run` once per scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from . import scenario as sc
+from .landing import FileStyle, Landing
+from .pipeline import RunResult, Scenario, run_pipeline
+
+
+@dataclass
+class Published:
+    scenario: Scenario
+    landing: Landing
+    run: RunResult
+
+    @property
+    def warehouse(self) -> Path:
+        return self.scenario.warehouse
+
+    def require_ok(self) -> None:
+        if self.run.returncode != 0:
+            pytest.fail(f"`zengshou run` exited {self.run.returncode}, expected 0; output tail:\n"
+                        f"{self.run.tail()}")
+        if not self.warehouse.exists():
+            pytest.fail(f"`zengshou run` exited 0 but wrote no warehouse at {self.warehouse}")
+
+
+def new_scenario(root: Path, **extra_env: str) -> tuple[Scenario, Landing]:
+    landing = Landing(root / "landing")
+    warehouse = root / "warehouse" / "zengshou.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env)), landing
+
+
+@pytest.fixture(scope="session")
+def main_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """The known-answer scenario: every file plain UTF-8 CSV."""
+    scenario, landing = new_scenario(tmp_path_factory.mktemp("main"))
+    sc.build(landing)
+    return Published(scenario, landing, run_pipeline(scenario))
+
+
+# The same people and values in every export variation SPEC §3.1 / §3.3 allows.
+MIXED_STYLES = sc.Styles(
+    members={
+        "2022-03": FileStyle(encoding="gb18030", halfwidth_parens=True),
+        "2022-12": FileStyle(encoding="utf-8-sig", order="reversed", extra_columns={"备注": "核实无误"}),
+        "2023-01": FileStyle(fmt="xlsx"),
+        "2023-03": FileStyle(fmt="xlsx", order="rotated", numeric_cells=("务工时间（月）", "年度")),
+    },
+    households={
+        "2022-03": FileStyle(encoding="gb18030"),
+        "2022-12": FileStyle(encoding="utf-8-sig", order="rotated", extra_columns={"数据更新时间": "2022-12-31"}),
+        "2023-01": FileStyle(fmt="xlsx", numeric_cells=("家庭人口数", "工资性收入（元）")),
+        "2023-03": FileStyle(encoding="gb18030", halfwidth_parens=True, order="reversed"),
+    },
+    relief_06=FileStyle(fmt="xlsx", numeric_cells=("中央资金（万元）", "劳务报酬发放金额（万元）")),
+    relief_09=FileStyle(encoding="gb18030"),
+)
+
+
+@pytest.fixture(scope="session")
+def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """The same scenario written as GB18030 / UTF-8-BOM / xlsx, reordered, with extra columns."""
+    scenario, landing = new_scenario(tmp_path_factory.mktemp("mixed"))
+    sc.build(landing, styles=MIXED_STYLES)
+    return Published(scenario, landing, run_pipeline(scenario))
