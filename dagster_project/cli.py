@@ -61,9 +61,11 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _run() -> int:
+    settings = load_settings()  # configuration errors surface before the heavy imports
+    settings.require_landing_dir()
     from dagster_project.runner import run
 
-    report = run(load_settings())
+    report = run(settings)
     print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
     return report.exit_code
 

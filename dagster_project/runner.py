@@ -94,10 +94,9 @@ def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunRep
 
 
 def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunReport:
+    settings.require_landing_dir()
     from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
 
-    if not settings.landing_dir.is_dir():
-        raise ConfigError(f"landing dir {settings.landing_dir} does not exist (set ZENGSHOU_LANDING_DIR)")
     instance = instance or _instance()
     report = RunReport()
     months: list[tuple[str, list[dg.AssetKey]]] = []

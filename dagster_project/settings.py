@@ -38,6 +38,11 @@ class Settings:
     def salt_is_default(self) -> bool:
         return self.pii_salt == DEV_PII_SALT
 
+    def require_landing_dir(self) -> Path:
+        if not self.landing_dir.is_dir():
+            raise ConfigError(f"landing dir {self.landing_dir} does not exist (set ZENGSHOU_LANDING_DIR)")
+        return self.landing_dir
+
     def hmac_pads(self) -> tuple[str, str]:
         """Inner and outer HMAC-SHA256 key pads (hex) so SQL can compute HMAC without a UDF.
 

@@ -244,11 +244,12 @@ def test_second_pull_without_change_rereads_only_the_boundary(source: Source,
     pulls = pull_hr_platform(source.url, con)
 
     for table, pull in pulls.items():
-        assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined) == (SEED_BOUNDARY[table],) * 2 + (0,)
+        assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined) == (SEED_BOUNDARY[table], 0, 0)
         assert pull.watermark_before == pull.watermark_after == SEED_WATERMARKS[table]
-        assert pull.status == "published"
+        assert pull.status == "unchanged"
         assert raw_rows(con, table) == before[table]  # values and _loaded_at untouched
-    assert con.execute("SELECT count(*) FROM meta.load_batches").fetchone() == (16,)
+    # Nothing new: the second pull records no batch, so the warehouse is exactly as before.
+    assert con.execute("SELECT count(*) FROM meta.load_batches").fetchone() == (8,)
 
 
 def test_correction_wins_and_late_boundary_row_is_not_missed(source: Source,
@@ -382,11 +383,19 @@ def test_null_updated_at_is_quarantined_on_every_pull_without_blocking(loose_sou
 
     # No change at the source: the NULL row can't be placed after the watermark, so it is read again
     # and quarantined again, but it was judged before and must not fail the batch at the default 2%.
+    # Nothing else changed, so the pull records nothing: the row stays in quarantine once, not twice.
     again = pull_hr_platform(loose_source.url, con, tables=["employment_service"])["employment_service"]
-    assert (again.rows_read, again.rows_upserted, again.rows_quarantined, again.status) == (4, 3, 1, "published")
-    assert again.reason == "隔离 1 行（其中 1 行此前已隔离）"
-    assert [q[2] for q in quarantined(con, again.batch_id)] == ["updated_at_null"]
+    assert (again.rows_read, again.rows_upserted, again.rows_quarantined, again.status) == (4, 0, 1, "unchanged")
+    assert quarantined(con, again.batch_id) == []
+    assert con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone() == (1,)
     assert len(raw_rows(con, "employment_service")) == 3
+    # A real change at the source records a batch again, re-quarantining the NULL row with a note.
+    loose_source.insert("employment_service", service("EZ", "job_referral", 5))
+    third = pull_hr_platform(loose_source.url, con, tables=["employment_service"])["employment_service"]
+    assert (third.rows_quarantined, third.status) == (1, "published")
+    assert len(raw_rows(con, "employment_service")) == 4  # EZ arrived
+    assert third.reason == "隔离 1 行（其中 1 行此前已隔离）"
+    assert [q[2] for q in quarantined(con, third.batch_id)] == ["updated_at_null"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -443,7 +452,7 @@ def test_bad_boundary_row_does_not_fail_a_no_change_pull(source: Source, con: du
     assert (first.rows_read, first.rows_quarantined, first.status) == (61, 1, "published")
     # Re-read: E59 and E99 share the watermark; E99 was judged before, so 0 new rejects of 1.
     again = pull_hr_platform(source.url, con, tables=["employment_service"])["employment_service"]
-    assert (again.rows_read, again.rows_upserted, again.rows_quarantined, again.status) == (2, 1, 1, "published")
+    assert (again.rows_read, again.rows_upserted, again.rows_quarantined, again.status) == (2, 0, 1, "unchanged")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -47,5 +47,5 @@ def hr_platform(context: dg.AssetExecutionContext):
                 "watermark_before": str(pull.watermark_before), "watermark_after": str(pull.watermark_after),
                 "reason": pull.reason or "passed"}
         yield dg.MaterializeResult(asset_key=key, metadata=meta)
-        yield dg.AssetCheckResult(asset_key=key, check_name=PULL_ACCEPTED, passed=pull.status == "published",
+        yield dg.AssetCheckResult(asset_key=key, check_name=PULL_ACCEPTED, passed=pull.status != "rejected",
                                   severity=dg.AssetCheckSeverity.ERROR, metadata=meta)

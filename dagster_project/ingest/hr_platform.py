@@ -77,7 +77,7 @@ class HrTablePull:
     watermark_before: dt.datetime | None
     watermark_after: dt.datetime | None
     batch_id: str
-    status: str  # 'published' | 'rejected'
+    status: str  # published | rejected | unchanged (nothing new: no batch recorded)
     reason: str | None
 
 
@@ -412,7 +412,7 @@ def _pull_table(
                 reason = f"隔离 {rows_quarantined} 行"
                 if repeats:
                     reason += f"（其中 {repeats} 行此前已隔离）"
-            _upsert(con, table, stage, col_names, pk_names, now)
+            changed = _upsert(con, table, stage, col_names, pk_names, now)
             watermark_after = watermark_before
             if max_read is not None and (watermark_before is None or max_read > watermark_before):
                 watermark_after = max_read
@@ -422,6 +422,15 @@ def _pull_table(
                     [table, watermark_after],
                 )
 
+        nothing_new = not changed and rows_quarantined == repeats and watermark_after == watermark_before
+        if status == "published" and nothing_new:
+            # Nothing new: only boundary rows and already-quarantined rows were re-read. Record nothing,
+            # so a pull over an unchanged platform leaves the warehouse exactly as it was.
+            status, reason = "unchanged", None
+            con.execute(f"DROP TABLE {stage}")
+            con.commit()
+            return HrTablePull(table, rows_read, 0, rows_quarantined, watermark_before, watermark_after,
+                               batch_id, status, reason)
         con.execute(
             "INSERT INTO quarantine.rejected_rows (source, batch_id, source_row, rule, reason,"
             " original_values, quarantined_at) "
@@ -462,8 +471,9 @@ def _upsert(
     col_names: list[str],
     pk_names: list[str],
     loaded_at: dt.datetime,
-) -> None:
+) -> int:
     """Apply the accepted staged rows to raw: newer-or-equal updated_at wins, an older copy never does.
+    Returns how many rows were inserted or changed.
 
     An identical re-read (boundary rows) is left untouched, ``_loaded_at`` included, so a no-change
     pull changes nothing. Duplicate keys inside one pull (a source without an enforced key) resolve
@@ -475,7 +485,7 @@ def _upsert(
     non_pk = [c for c in col_names if c not in pk_names]
     sets = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in [*non_pk, "_loaded_at"])
     differs = " OR ".join(f"excluded.{_quote(c)} IS DISTINCT FROM {target}.{_quote(c)}" for c in non_pk)
-    con.execute(
+    result = con.execute(
         f"""
         INSERT INTO {target} ({cols}, _loaded_at)
         SELECT {cols}, ? FROM {stage}
@@ -487,3 +497,4 @@ def _upsert(
         """,
         [loaded_at],
     )
+    return int(result.fetchone()[0])

@@ -1,0 +1,105 @@
+"""One end-to-end run on simulated extracts: `zengshou simulate --scale demo`, then `zengshou run`.
+
+The scorecard must be complete (every KPI × region × snapshot), the January 2023 employment ratio must
+sit near the notice's 83.13% (the simulator is calibrated to it, and the pipeline must not distort it),
+a second run must change nothing, and no personal value may reach the marts.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+BIN = Path(sys.executable).parent
+ISSUE_2_KPIS = {
+    "employment_vs_prior_year", "q1_progress", "avg_employment_months", "wage_income_per_capita_growth",
+    "out_of_province_share", "organized_outflow_share", "yulu_graduate_employment_rate",
+    "relief_ratio_central_budget", "relief_ratio_bridging_funds", "relief_project_compliance",
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENGSHOU_")}
+    env.update(ZENGSHOU_LANDING_DIR=str(root / "landing"), ZENGSHOU_WAREHOUSE=str(root / "wh.duckdb"),
+               ZENGSHOU_PII_SALT="e2e-test-salt")
+    sim = subprocess.run([BIN / "zengshou", "simulate", "--scale", "demo", "--out", str(root / "landing")],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert sim.returncode == 0, sim.stderr[-3000:]
+    first = subprocess.run([BIN / "zengshou", "run"], env=env, capture_output=True, text=True, timeout=1200)
+    return {"root": root, "env": env, "first": first, "warehouse": root / "wh.duckdb"}
+
+
+def _con(demo: dict) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(demo["warehouse"]), read_only=True)
+
+
+def test_run_succeeds_with_one_line_summary(demo: dict) -> None:
+    first = demo["first"]
+    assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
+    assert first.stdout.strip().splitlines()[-1].startswith("OK:")
+
+
+def test_scorecard_is_complete(demo: dict) -> None:
+    con = _con(demo)
+    snapshots = con.execute("SELECT count(DISTINCT as_of_month) FROM raw.monitoring_members").fetchone()[0]
+    assert snapshots == 15  # 2022-01 .. 2023-03
+    regions = dict(con.execute("SELECT region_level, count(*) FROM marts.dim_region GROUP BY 1").fetchall())
+    assert regions == {"province": 1, "prefecture": 16, "county": 129}
+    kpis = {r[0] for r in con.execute("SELECT DISTINCT kpi_code FROM marts.kpi_scorecard").fetchall()}
+    assert kpis >= ISSUE_2_KPIS
+    per_kpi = con.execute("""SELECT kpi_code, count(*), count(DISTINCT (as_of_month, region_code))
+                             FROM marts.kpi_scorecard GROUP BY 1""").fetchall()
+    for kpi, rows, distinct in per_kpi:
+        assert rows == distinct == 15 * 146, kpi
+
+
+def test_january_employment_is_near_the_notice(demo: dict) -> None:
+    actual, num, den, status = _con(demo).execute(
+        """SELECT actual_value, numerator, denominator, status FROM marts.kpi_scorecard
+           WHERE kpi_code = 'employment_vs_prior_year' AND region_code = '530000' AND as_of_month = DATE '2023-01-01'"""
+    ).fetchone()
+    assert 0.80 <= actual <= 0.86 and status == "not_met"
+    assert actual == pytest.approx(num / den)
+
+
+def test_every_batch_accounts_for_every_row(demo: dict) -> None:
+    bad = _con(demo).execute(
+        """SELECT batch_id FROM meta.load_batches b WHERE rows_read <> rows_loaded + rows_quarantined
+           OR rows_quarantined <> (SELECT count(*) FROM quarantine.rejected_rows q WHERE q.batch_id = b.batch_id)"""
+    ).fetchall()
+    assert bad == []
+
+
+def test_no_personal_value_reaches_the_marts(demo: dict) -> None:
+    con = _con(demo)
+    con.execute("""CREATE TEMP TABLE pii AS
+        SELECT id_number AS v FROM raw.monitoring_members UNION SELECT name FROM raw.monitoring_members
+        UNION SELECT phone FROM raw.monitoring_members UNION SELECT head_id_number FROM raw.monitoring_households
+        UNION SELECT head_name FROM raw.monitoring_households""")
+    columns = con.execute("""SELECT table_name, column_name FROM information_schema.columns
+                             WHERE table_schema = 'marts' AND data_type = 'VARCHAR'""").fetchall()
+    assert columns
+    for table, column in columns:
+        query = f'SELECT count(*) FROM marts."{table}" WHERE "{column}" IN (SELECT v FROM pii)'
+        hits = con.execute(query).fetchone()[0]
+        assert hits == 0, f"marts.{table}.{column} carries personal values"
+
+
+def test_second_run_changes_nothing(demo: dict) -> None:
+    con = _con(demo)
+    before = con.execute("SELECT count(*) FROM meta.load_batches").fetchone()[0]
+    scorecard = con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall()
+    con.close()
+    second = subprocess.run([BIN / "zengshou", "run"], env=demo["env"], capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "nothing new" in second.stdout
+    con = _con(demo)
+    assert con.execute("SELECT count(*) FROM meta.load_batches").fetchone()[0] == before
+    assert con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall() == scorecard
