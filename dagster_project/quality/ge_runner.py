@@ -27,6 +27,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
+from dagster_project.quality.data_docs import DataDocsPage, record_validation
 from dagster_project.quality.suites import load_stored_suites
 from dagster_project.settings import EXPECTATIONS_DIR
 
@@ -72,6 +73,7 @@ class SuiteOutcome:
     evaluated: int
     successful: int
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    data_docs: DataDocsPage | None = None
 
     @property
     def errors(self) -> list[ExpectationOutcome]:
@@ -84,13 +86,16 @@ class SuiteOutcome:
 
     def metadata(self) -> dict[str, Any]:
         """A compact summary for Dagster asset-check metadata."""
-        return {
+        meta = {
             "ge_suite": self.suite,
             "ge_success": self.success,
             "ge_evaluated": self.evaluated,
             "ge_successful": self.successful,
             "ge_failed": [f"{o.expectation}({o.target}): {o.describe()}" for o in self.outcomes if not o.success][:25],
         }
+        if self.data_docs:
+            meta.update(self.data_docs.metadata())
+        return meta
 
 
 @functools.cache
@@ -157,6 +162,7 @@ def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
             observed=res.get("observed_value"), unexpected_count=res.get("unexpected_count"),
             element_count=res.get("element_count"), error=error,
         ))
+    docs = record_validation(result, warehouse, batch_label=query)  # Data Docs page; never raises
     stats = result.statistics
     return SuiteOutcome(suite_name, bool(result.success), int(stats["evaluated_expectations"]),
-                        int(stats["successful_expectations"]), outcomes)
+                        int(stats["successful_expectations"]), outcomes, docs)

@@ -1,0 +1,60 @@
+"""Publishing the marts for BI tools after each successful build (issue 4, part 4): the serving DuckDB
+file always, PostgreSQL when ZENGSHOU_BI_DB_URL is set. See dagster_project/serving/."""
+
+import os
+import time
+
+import dagster as dg
+
+from dagster_project.serving import publish_postgres, publish_serving_file
+from dagster_project.serving.postgres import DEFAULT_ROLE_PREFIX
+from dagster_project.settings import load_settings
+
+SERVING_GROUP = "serving"
+MART_NAMES = ("kpi_scorecard", "dim_region", "fct_employment_duration", "fct_income_growth", "fct_relief_wage_ratio")
+MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
+
+
+@dg.asset(
+    key=["serving", "marts_published"],
+    group_name=SERVING_GROUP,
+    deps=MART_KEYS,
+    description=(
+        "Every table of schema marts published for BI tools: copied into the serving DuckDB file "
+        "(<warehouse dir>/zengshou_serving.duckdb, replaced atomically; open it read-only) and, when "
+        "ZENGSHOU_BI_DB_URL is set, into PostgreSQL (schemas marts + marts_zh, reader roles, "
+        "per-prefecture row-level security) in one transaction."
+    ),
+    kinds={"duckdb", "postgres"},
+)
+def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    started = time.monotonic()
+    served = publish_serving_file(settings.warehouse)
+    context.log.info(f"serving file {served.path}: {len(served.tables)} marts in {served.seconds:.1f} s")
+    metadata: dict = {
+        "serving_file": dg.MetadataValue.path(str(served.path)),
+        "serving_file_bytes": served.bytes,
+        "serving_file_seconds": round(served.seconds, 2),
+        "rows": dg.MetadataValue.json(served.tables),
+        "total_rows": sum(served.tables.values()),
+        "postgres": "not configured (ZENGSHOU_BI_DB_URL unset)",
+    }
+    if settings.bi_db_url:
+        prefix = os.environ.get("ZENGSHOU_BI_ROLE_PREFIX") or DEFAULT_ROLE_PREFIX
+        published = publish_postgres(settings.warehouse, settings.bi_db_url, role_prefix=prefix)
+        context.log.info(f"PostgreSQL {published.database}: {len(published.tables)} marts in "
+                         f"{published.seconds:.1f} s")
+        if published.dropped_dependents:
+            context.log.warning(f"views depending on the previous marts were dropped: {published.dropped_dependents}")
+        metadata.update({
+            "postgres": published.database,
+            "postgres_seconds": round(published.seconds, 2),
+            "postgres_rls_tables": dg.MetadataValue.json(published.rls_tables),
+            "postgres_unfiltered_tables": dg.MetadataValue.json(published.unfiltered_tables),
+            "postgres_roles": dg.MetadataValue.json(published.roles),
+            "postgres_created_roles": dg.MetadataValue.json(published.created_roles),
+            "postgres_dropped_dependents": dg.MetadataValue.json(published.dropped_dependents),
+        })
+    metadata["duration_seconds"] = round(time.monotonic() - started, 2)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,277 @@
+"""What gets published: every table of the warehouse's ``marts`` schema, read generically, with the
+column descriptions of the dbt yml files, a Chinese label per column, the region hierarchy that
+row-level security needs, and a personal-data guard that refuses to publish 证件号码 / 姓名 / phones.
+
+Both publishers (the serving DuckDB file and PostgreSQL) read the marts through this module, so they
+publish the same tables with the same labels and refuse the same things.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
+
+MARTS_SCHEMA = "marts"
+PROVINCE_CODE = "530000"
+
+# Chinese column labels of the contract columns (SPEC §4). A model's yml can set or override one with
+# `meta: {label_zh: ...}` on the column; columns of new marts without either get a label derived from
+# the Chinese part of their description, else keep their English name.
+ZH_LABELS = {
+    "region_code": "地区代码",
+    "region_level": "地区层级",
+    "region_name": "地区名称",
+    "parent_code": "上级地区代码",
+    "is_former_poverty_county": "是否原国家扶贫开发重点县",
+    "is_key_assistance_county": "是否国家乡村振兴重点帮扶县",
+    "person_key": "人员键",
+    "household_key": "户键",
+    "year": "年度",
+    "as_of_month": "快照月份",
+    "county_code": "县级代码",
+    "prefecture_code": "州市代码",
+    "household_type": "户类型",
+    "months_worked": "务工时间（月）",
+    "is_employed": "是否务工",
+    "work_region": "务工地域",
+    "household_size": "家庭人口数",
+    "wage_income_yuan": "工资性收入（元）",
+    "prior_year_wage_income_yuan": "上年同期工资性收入（元）",
+    "prior_year_household_size": "上年同期家庭人口数",
+    "project_id": "项目编号",
+    "fund_source": "资金来源",
+    "central_funds_wan": "中央资金（万元）",
+    "labor_remuneration_wan": "劳务报酬发放金额（万元）",
+    "remuneration_ratio": "劳务报酬占比",
+    "required_ratio": "要求占比",
+    "is_compliant": "是否达标",
+    "kpi_code": "指标代码",
+    "actual_value": "实际值",
+    "numerator": "分子",
+    "denominator": "分母",
+    "target_value": "目标值",
+    "comparator": "比较符",
+    "status": "状态",
+}
+
+# Column names that carry personal data in the sources (SPEC §3, source_shapes): never published.
+PERSONAL_DATA_COLUMNS = frozenset({
+    "id_number", "head_id_number", "name", "head_name", "phone", "phone_number", "mobile", "telephone",
+    "id_card", "idcard", "id_no", "person_name", "full_name",
+    "证件号码", "户主证件号码", "姓名", "户主姓名", "户联系电话", "联系电话", "手机号码", "身份证号",
+})
+# An 18-character resident ID (GB 11643 layout: area, birth date, sequence, check character).
+RESIDENT_ID_PATTERN = r"[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+
+# Columns row-level security filters on, in order of preference.
+REGION_COLUMNS = ("region_code", "prefecture_code", "county_code")
+
+
+class PersonalDataError(RuntimeError):
+    """A mart carries a personal-data column or value: nothing is published."""
+
+
+@dataclass(frozen=True)
+class MartColumn:
+    name: str
+    duckdb_type: str
+    description: str | None
+    label_zh: str
+
+
+@dataclass(frozen=True)
+class MartTable:
+    name: str
+    columns: tuple[MartColumn, ...]
+    description: str | None
+    rows: int
+
+    @property
+    def region_column(self) -> str | None:
+        names = {c.name for c in self.columns}
+        return next((c for c in REGION_COLUMNS if c in names), None)
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Prefecture code -> the codes a prefecture's role may see (the prefecture and its counties)."""
+
+    prefectures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------
+# dbt descriptions
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=64)
+def _yml(path: Path, mtime_ns: int) -> dict:
+    try:
+        data = yaml.load(path.read_text("utf-8"), Loader=_YAML_LOADER)  # CSafeLoader / SafeLoader
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _model_docs(models_dir: Path) -> dict[str, dict]:
+    """model name -> {"description": str|None, "columns": {name: {"description", "label_zh"}}}."""
+    docs: dict[str, dict] = {}
+    for path in sorted(models_dir.rglob("*.yml")):
+        data = _yml(path, path.stat().st_mtime_ns)
+        for model in data.get("models") or []:
+            if not isinstance(model, dict) or "name" not in model:
+                continue
+            columns = {}
+            for col in model.get("columns") or []:
+                if isinstance(col, dict) and "name" in col:
+                    meta = col.get("meta") or (col.get("config") or {}).get("meta") or {}
+                    columns[col["name"]] = {"description": _clean(col.get("description")),
+                                            "label_zh": meta.get("label_zh")}
+            docs[model["name"]] = {"description": _clean(model.get("description")), "columns": columns}
+    return docs
+
+
+def _clean(text: str | None) -> str | None:
+    if not text:
+        return None
+    return " ".join(str(text).split())
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _derived_label(description: str | None) -> str | None:
+    """The leading Chinese phrase of a bilingual description: '地区代码（…）/ Region code' -> '地区代码'."""
+    if not description or not _CJK.search(description):
+        return None
+    head = re.split(r"[（(/，,：:;；。]", description, maxsplit=1)[0].strip()
+    return head if head and _CJK.search(head) and len(head.encode("utf-8")) <= 63 else None
+
+
+def _labels(names: list[str], docs: dict) -> list[str]:
+    labels, seen = [], set()
+    for name in names:
+        doc = docs.get(name, {})
+        label = doc.get("label_zh") or ZH_LABELS.get(name) or _derived_label(doc.get("description")) or name
+        if label in seen:
+            label = f"{label}_{name}"
+        seen.add(label)
+        labels.append(label)
+    return labels
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading the warehouse
+
+
+def connect_warehouse(warehouse: Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only, waiting while another process holds the write lock (a GE check or
+    a loader of a parallel step): publishing must never fail only because DuckDB has one writer."""
+    if not warehouse.exists():
+        raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.ConnectionException as exc:
+            # This process already holds the file read-write: share that instance.
+            if "different configuration" in str(exc):
+                return duckdb.connect(str(warehouse))
+            raise
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
+               models_dir: Path | None = None) -> list[MartTable]:
+    """Every table and view of schema marts with its columns (in order), descriptions and row count."""
+    database = database or con.execute("SELECT current_database()").fetchone()[0]
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns()"
+        " WHERE database_name = ? AND schema_name = ? ORDER BY table_name, column_index",
+        [database, MARTS_SCHEMA],
+    ).fetchall()
+    by_table: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in rows:
+        by_table.setdefault(table, []).append((column, dtype))
+    docs = _model_docs(models_dir or DBT_PROJECT_DIR / "models")
+    tables = []
+    for name, cols in sorted(by_table.items()):
+        model = docs.get(name, {"description": None, "columns": {}})
+        labels = _labels([c for c, _ in cols], model["columns"])
+        columns = tuple(
+            MartColumn(c, dtype, model["columns"].get(c, {}).get("description"), label)
+            for (c, dtype), label in zip(cols, labels, strict=True)
+        )
+        count = con.execute(f'SELECT count(*) FROM "{database}".{MARTS_SCHEMA}."{name}"').fetchone()[0]
+        tables.append(MartTable(name, columns, model["description"], int(count)))
+    return tables
+
+
+def check_personal_data(con: duckdb.DuckDBPyConnection, tables: list[MartTable], database: str | None = None) -> None:
+    """Raise PersonalDataError when a mart has a personal-data column, or a text column holding
+    resident ID numbers (SPEC §4: 证件号码, 姓名, phones never reach marts)."""
+    database = database or con.execute("SELECT current_database()").fetchone()[0]
+    for table in tables:
+        bad = [c.name for c in table.columns if c.name.lower() in PERSONAL_DATA_COLUMNS]
+        if bad:
+            raise PersonalDataError(f"marts.{table.name} has personal-data column(s) {bad}: not published")
+        text_cols = [c.name for c in table.columns if c.duckdb_type == "VARCHAR"]
+        if not text_cols or not table.rows:
+            continue
+        probes = ", ".join(
+            f"count(*) FILTER (WHERE regexp_full_match(\"{c}\", '{RESIDENT_ID_PATTERN}'))" for c in text_cols)
+        counts = con.execute(f'SELECT {probes} FROM "{database}".{MARTS_SCHEMA}."{table.name}"').fetchone()
+        hits = [c for c, n in zip(text_cols, counts, strict=True) if n]
+        if hits:
+            raise PersonalDataError(
+                f"marts.{table.name} column(s) {hits} hold values shaped like resident ID numbers: not published")
+
+
+def read_regions(con: duckdb.DuckDBPyConnection, tables: list[MartTable], database: str | None = None) -> Regions:
+    """The prefecture -> counties hierarchy from marts.dim_region (parent_code), else from the seed."""
+    database = database or con.execute("SELECT current_database()").fetchone()[0]
+    if any(t.name == "dim_region" for t in tables):
+        rows = con.execute(
+            f"SELECT region_code, region_level, region_name, parent_code FROM \"{database}\".{MARTS_SCHEMA}.dim_region"
+        ).fetchall()
+    else:
+        rows = _seed_regions()
+    prefectures: dict[str, list[str]] = {}
+    names = {}
+    for code, level, name, _parent in rows:
+        names[code] = name
+        if level == "prefecture":
+            prefectures.setdefault(code, [code])
+    for code, level, _name, parent in rows:
+        if level == "county" and parent in prefectures:
+            prefectures[parent].append(code)
+    return Regions({p: tuple(codes) for p, codes in sorted(prefectures.items())}, names)
+
+
+def _seed_regions() -> list[tuple[str, str, str, str | None]]:
+    rows: list[tuple[str, str, str, str | None]] = []
+    seen = set()
+    with (SEEDS_DIR / "yunnan_counties.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["prefecture_code"] not in seen:
+                seen.add(r["prefecture_code"])
+                rows.append((r["prefecture_code"], "prefecture", r["prefecture_name_zh"], PROVINCE_CODE))
+            rows.append((r["county_code"], "county", r["county_name_zh"], r["prefecture_code"]))
+    return rows

@@ -1,0 +1,55 @@
+"""The serving_publish asset: publishes the serving file (always) and PostgreSQL (when configured),
+with paths, row counts and durations in its metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.assets.serving import MART_KEYS, serving_publish
+from tests.serving.conftest import BiDatabase
+
+
+def _materialize(monkeypatch: pytest.MonkeyPatch, warehouse: Path, bi_url: str | None, prefix: str = "") -> dict:
+    monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(warehouse))
+    monkeypatch.delenv("ZENGSHOU_SERVING_FILE", raising=False)
+    if bi_url:
+        monkeypatch.setenv("ZENGSHOU_BI_DB_URL", bi_url)
+        monkeypatch.setenv("ZENGSHOU_BI_ROLE_PREFIX", prefix)
+    else:
+        monkeypatch.delenv("ZENGSHOU_BI_DB_URL", raising=False)
+    result = dg.materialize([serving_publish], instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    assert event.asset_key == dg.AssetKey(["serving", "marts_published"])
+    return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+
+
+def test_asset_definition() -> None:
+    spec = next(iter(serving_publish.specs))
+    assert spec.group_name == "serving"
+    assert {d.asset_key for d in spec.deps} == set(MART_KEYS)
+    assert len(MART_KEYS) == 5
+
+
+def test_asset_publishes_the_serving_file_without_postgres(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    meta = _materialize(monkeypatch, warehouse, None)
+    assert meta["serving_file"] == str(warehouse.parent / "zengshou_serving.duckdb")
+    assert meta["rows"]["kpi_scorecard"] == 12 and meta["total_rows"] == 26
+    assert meta["postgres"].startswith("not configured")
+    con = duckdb.connect(meta["serving_file"], read_only=True)
+    assert con.execute("SELECT count(*) FROM marts.dim_region").fetchone() == (6,)
+    con.close()
+
+
+@pytest.mark.postgres
+def test_asset_publishes_to_postgres_when_configured(warehouse: Path, bi_db: BiDatabase,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    meta = _materialize(monkeypatch, warehouse, bi_db.url, bi_db.prefix)
+    assert "***" in meta["postgres"]
+    assert meta["postgres_rls_tables"]["kpi_scorecard"] == "region_code"
+    assert f"{bi_db.prefix}_pref_530100" in meta["postgres_roles"]
+    assert meta["duration_seconds"] >= meta["postgres_seconds"]

@@ -1,0 +1,183 @@
+"""Publishing to a real PostgreSQL 15: types, Chinese views and comments, reader roles with
+per-prefecture row-level security, no personal data, and a failed publish leaves the old state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+from dagster_project.serving import PublishError, RoleNames, publish_postgres
+from dagster_project.serving import postgres as pg_publish
+from tests.serving.conftest import KUNMING, QUJING, REGIONS, BiDatabase, build_warehouse
+
+pytestmark = pytest.mark.postgres
+
+PERSONAL = {"id_number", "head_id_number", "name", "head_name", "phone", "证件号码", "姓名", "户主姓名",
+            "户主证件号码", "户联系电话"}
+
+
+def _publish(warehouse: Path, bi: BiDatabase):
+    return publish_postgres(warehouse, bi.url, role_prefix=bi.prefix)
+
+
+def _rows(bi: BiDatabase, query: str, user: str | None = None, password: str | None = None) -> list[tuple]:
+    conn = bi.connect(user, password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def _state(bi: BiDatabase) -> tuple:
+    """What a reader sees: row counts, a checksum of the scorecard and the Chinese view's columns."""
+    return (
+        _rows(bi, "SELECT count(*), round(sum(actual_value)::numeric, 6) FROM marts.kpi_scorecard")[0],
+        _rows(bi, "SELECT count(*) FROM marts.fct_relief_wage_ratio")[0],
+        _rows(bi, "SELECT count(*) FROM marts_zh.kpi_scorecard")[0],
+    )
+
+
+def test_publish_types_views_and_comments(warehouse: Path, bi_db: BiDatabase) -> None:
+    published = _publish(warehouse, bi_db)
+    assert published.tables["kpi_scorecard"] == 12
+    assert published.rls_tables == {"dim_region": "region_code", "kpi_scorecard": "region_code",
+                                    "fct_employment_duration": "county_code", "fct_income_growth": "county_code",
+                                    "fct_relief_wage_ratio": "county_code"}
+    assert "password" not in published.database and ":***@" in published.database
+    types = dict(((t, c), d) for t, c, d in _rows(bi_db, (
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'marts'")))
+    assert types[("kpi_scorecard", "actual_value")] == "double precision"
+    assert types[("kpi_scorecard", "as_of_month")] == "date"
+    assert types[("kpi_scorecard", "region_code")] == "text"
+    assert types[("fct_employment_duration", "is_employed")] == "boolean"
+    assert types[("fct_employment_duration", "months_worked")] == "integer"
+    assert types[("fct_income_growth", "wage_income_yuan")] == "numeric"
+    # Values survive the COPY round trip: NULLs, decimals, booleans, Chinese text.
+    assert _rows(bi_db, "SELECT wage_income_yuan, prior_year_wage_income_yuan, household_type FROM"
+                        " marts.fct_income_growth ORDER BY county_code") == [
+        (pytest.approx(12000.50), pytest.approx(10000.00), "脱贫户"), (pytest.approx(9000.00), None, "脱贫户")]
+    # Chinese column names on the views, and the dbt descriptions as comments on tables and views.
+    zh = _rows(bi_db, 'SELECT "地区代码", "指标代码", "实际值", "状态" FROM marts_zh.kpi_scorecard'
+                      " WHERE \"地区代码\" = '530302' AND \"指标代码\" = 'q1_progress'")
+    assert zh == [("530302", "q1_progress", pytest.approx(0.5302), "not_met")]
+    comments = _rows(bi_db, (
+        "SELECT col_description('marts.kpi_scorecard'::regclass, 4),"
+        " obj_description('marts.kpi_scorecard'::regclass, 'pg_class'),"
+        " (SELECT col_description('marts_zh.kpi_scorecard'::regclass, attnum) FROM pg_attribute"
+        "  WHERE attrelid = 'marts_zh.kpi_scorecard'::regclass AND attname = '地区代码')"))[0]
+    assert comments[0].startswith("地区代码") and "Region code" in comments[0]
+    assert "记分卡" in comments[1]
+    assert comments[2] == comments[0]
+    # Re-publishing is idempotent (roles already there, schemas replaced).
+    again = _publish(warehouse, bi_db)
+    assert again.created_roles == [] and again.tables == published.tables
+
+
+def test_prefecture_role_sees_only_its_prefecture_and_counties(warehouse: Path, bi_db: BiDatabase) -> None:
+    _publish(warehouse, bi_db)
+    roles = RoleNames(bi_db.prefix)
+    kunming = bi_db.login_member_of(roles.prefecture("530100"))
+    qujing = bi_db.login_member_of(roles.prefecture("530300"))
+    province = bi_db.login_member_of(roles.province)
+
+    for view in ("marts.kpi_scorecard", "marts.dim_region"):
+        codes = {r[0] for r in _rows(bi_db, f"SELECT region_code FROM {view}", *kunming)}
+        assert codes == KUNMING, view        # no province row, no other prefecture
+    assert {r[0] for r in _rows(bi_db, 'SELECT "地区代码" FROM marts_zh.kpi_scorecard', *kunming)} == KUNMING
+    assert {r[0] for r in _rows(bi_db, "SELECT region_code FROM marts.kpi_scorecard", *qujing)} == QUJING
+    assert {r[0] for r in _rows(bi_db, "SELECT county_code FROM marts.fct_employment_duration", *kunming)} == {
+        "530102", "530103"}
+    assert _rows(bi_db, "SELECT project_id FROM marts.fct_relief_wage_ratio", *qujing) == [("P-002",)]
+    assert _rows(bi_db, 'SELECT "项目编号" FROM marts_zh.fct_relief_wage_ratio', *qujing) == [("P-002",)]
+    # The province role sees every row, the province's included.
+    all_codes = {r[0] for r in REGIONS}
+    assert {r[0] for r in _rows(bi_db, "SELECT region_code FROM marts.kpi_scorecard", *province)} == all_codes
+    assert len(_rows(bi_db, "SELECT * FROM marts.fct_relief_wage_ratio", *province)) == 3
+    # A login user holding no reader role cannot even look into the schemas.
+    outsider = bi_db.login_member_of(None)
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _rows(bi_db, "SELECT count(*) FROM marts.kpi_scorecard", *outsider)
+
+
+def test_analyst_is_read_only_and_finds_no_personal_data(warehouse: Path, bi_db: BiDatabase) -> None:
+    _publish(warehouse, bi_db)
+    analyst = bi_db.login_member_of(RoleNames(bi_db.prefix).analyst)
+    columns = _rows(bi_db, ("SELECT table_schema, table_name, column_name FROM information_schema.columns"
+                            " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"), *analyst)
+    schemas = {c[0] for c in columns}
+    assert schemas == {"marts", "marts_zh"}          # raw / meta / quarantine were never published
+    assert not {c[2].lower() for c in columns} & PERSONAL
+    assert len(_rows(bi_db, "SELECT * FROM marts.kpi_scorecard", *analyst)) == 12
+    conn = bi_db.connect(*analyst)
+    try:
+        for statement in ("DELETE FROM marts.kpi_scorecard", "CREATE TABLE marts.mine (x int)",
+                          "UPDATE marts.dim_region SET region_name = 'x'"):
+            with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(statement)
+            conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_failed_publish_rolls_back_and_the_previous_state_stays_readable(warehouse: Path,
+                                                                          bi_db: BiDatabase) -> None:
+    _publish(warehouse, bi_db)
+    before = _state(bi_db)
+    # The next run's marts carry a value PostgreSQL refuses (a NUL character) in the last table copied,
+    # after the other marts were already loaded into the staging schema.
+    build_warehouse(warehouse, version=5)
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO marts.kpi_scorecard (as_of_month, year, region_level, region_code, kpi_code, status)"
+                " VALUES ('2023-07-01', 2023, 'county', '530102', 'bad' || chr(0) || 'code', 'no_data')")
+    con.close()
+    with pytest.raises(PublishError, match="rolled back"):
+        _publish(warehouse, bi_db)
+    assert _state(bi_db) == before
+    assert _rows(bi_db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'marts__publishing'") == [(0,)]
+
+
+def test_connection_lost_before_commit_keeps_the_previous_state(warehouse: Path, bi_db: BiDatabase,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    _publish(warehouse, bi_db)
+    before = _state(bi_db)
+    build_warehouse(warehouse, version=7)
+
+    def kill_own_backend(cur) -> None:
+        # By now the old schemas are dropped and the new ones renamed in, inside the transaction.
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+        assert _rows(bi_db, f"SELECT pg_terminate_backend({pid})") == [(True,)]
+
+    monkeypatch.setattr(pg_publish, "_before_commit", kill_own_backend)
+    with pytest.raises(PublishError, match="rolled back"):
+        _publish(warehouse, bi_db)
+    assert _state(bi_db) == before
+    monkeypatch.undo()
+    _publish(warehouse, bi_db)
+    assert _state(bi_db) != before                   # and the next publish goes through
+
+
+def test_publisher_that_may_not_create_roles_gets_the_statements_to_run(warehouse: Path,
+                                                                       bi_db: BiDatabase) -> None:
+    user, password = bi_db.login_member_of(None)
+    with bi_db.connect() as conn, conn.cursor() as cur:
+        cur.execute(f'GRANT CREATE ON DATABASE "{bi_db.dbname}" TO "{user}"')
+    url = make_url(bi_db.url).set(username=user, password=password).render_as_string(hide_password=False)
+    fresh = f"{bi_db.prefix}new"                     # reader roles that do not exist yet
+    with pytest.raises(PublishError, match=f"CREATE ROLE {fresh}_analyst NOLOGIN") as raised:
+        publish_postgres(warehouse, url, role_prefix=fresh)
+    assert password not in str(raised.value)
+    assert _rows(bi_db, f"SELECT count(*) FROM pg_roles WHERE rolname LIKE '{fresh}%'") == [(0,)]
+
+
+def test_bad_url_is_a_clear_error(warehouse: Path) -> None:
+    with pytest.raises(PublishError, match="PostgreSQL URL"):
+        publish_postgres(warehouse, "mysql://u:p@localhost/db")
+    with pytest.raises(PublishError, match="cannot connect"):
+        publish_postgres(warehouse, "postgresql://nobody:secret@127.0.0.1:1/none")

@@ -1,0 +1,115 @@
+"""The serving DuckDB file: only the marts (+ Chinese views), swapped in atomically, and a BI reader
+that holds the old file open neither blocks the publish nor sees a half-written file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.serving import PersonalDataError, publish_serving_file, serving_file_path
+from tests.serving.conftest import build_warehouse
+
+READER = r"""
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+def snapshot():
+    return con.execute("SELECT count(*), round(sum(actual_value), 6) FROM marts.kpi_scorecard").fetchone()
+print(json.dumps(snapshot()), flush=True)
+sys.stdin.readline()                      # hold the file open until the test has published again
+print(json.dumps(snapshot()), flush=True)
+print(json.dumps(con.execute("SELECT count(*) FROM marts_zh.kpi_scorecard").fetchone()), flush=True)
+"""
+
+
+def _snapshot(path: Path) -> tuple:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return tuple(con.execute("SELECT count(*), round(sum(actual_value), 6) FROM marts.kpi_scorecard").fetchone())
+    finally:
+        con.close()
+
+
+def test_serving_file_holds_only_the_marts_with_chinese_views(warehouse: Path) -> None:
+    published = publish_serving_file(warehouse)
+    assert published.path == serving_file_path(warehouse) == warehouse.parent / "zengshou_serving.duckdb"
+    assert published.tables == {"dim_region": 6, "fct_employment_duration": 3, "fct_income_growth": 2,
+                                "fct_relief_wage_ratio": 3, "kpi_scorecard": 12}
+    # Nothing but the published file is left next to the warehouse (no temp file, no WAL).
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["zengshou.duckdb", "zengshou_serving.duckdb"]
+
+    con = duckdb.connect(str(published.path), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute(
+            "SELECT DISTINCT schema_name FROM duckdb_tables() UNION SELECT DISTINCT schema_name FROM duckdb_views()"
+            " WHERE NOT internal").fetchall()}
+        assert schemas == {"marts", "marts_zh"}
+        columns = con.execute("SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()"
+                              " WHERE schema_name IN ('marts', 'marts_zh')").fetchall()
+        names = {c[2].lower() for c in columns}
+        assert not names & {"id_number", "name", "phone", "证件号码", "姓名", "户联系电话"}
+        zh = {(t, c) for s, t, c, _ in columns if s == "marts_zh"}
+        assert ("kpi_scorecard", "地区代码") in zh and ("fct_employment_duration", "务工时间（月）") in zh
+        comment = next(cm for s, t, c, cm in columns if (s, t, c) == ("marts", "kpi_scorecard", "region_code"))
+        assert comment.startswith("地区代码")
+        row = con.execute('SELECT "地区名称", "实际值" FROM marts_zh.kpi_scorecard WHERE "地区代码" = \'530100\''
+                          " AND \"指标代码\" = 'q1_progress'").fetchone()
+        assert row[0] == "昆明市" and row[1] == pytest.approx(0.51)
+        dtype = con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 'fct_income_growth'"
+                            " AND schema_name = 'marts' AND column_name = 'wage_income_yuan'").fetchone()[0]
+        assert dtype == "DECIMAL(18,2)"
+    finally:
+        con.close()
+
+
+def test_reader_holding_the_file_open_neither_blocks_nor_sees_a_partial_publish(warehouse: Path) -> None:
+    first = publish_serving_file(warehouse)
+    old = _snapshot(first.path)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(first.path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert tuple(json.loads(reader.stdout.readline())) == old      # the reader has the file open
+        build_warehouse(warehouse, version=3)                             # the next run changes the marts
+        started = time.monotonic()
+        second = publish_serving_file(warehouse)                          # ... and publishes while it reads
+        assert time.monotonic() - started < 10
+        new = _snapshot(second.path)                                      # a new connection: new data
+        assert new != old and new[0] == old[0]
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert tuple(json.loads(reader.stdout.readline())) == old        # the open reader: the old snapshot
+        assert json.loads(reader.stdout.readline()) == [old[0]]
+        assert reader.wait(timeout=20) == 0, reader.stderr.read()
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["zengshou.duckdb", "zengshou_serving.duckdb"]
+
+
+def test_personal_data_is_never_published(warehouse: Path) -> None:
+    publish_serving_file(warehouse)
+    before = _snapshot(serving_file_path(warehouse))
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE TABLE marts.leaky (county_code VARCHAR, id_number VARCHAR)")
+    con.close()
+    with pytest.raises(PersonalDataError, match="id_number"):
+        publish_serving_file(warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("DROP TABLE marts.leaky; CREATE TABLE marts.leaky (county_code VARCHAR, note VARCHAR);"
+                " INSERT INTO marts.leaky VALUES ('530102', '53010219900101123X')")
+    con.close()
+    with pytest.raises(PersonalDataError, match="resident ID"):
+        publish_serving_file(warehouse)
+    # The previous serving file is untouched and no temp file is left behind.
+    assert _snapshot(serving_file_path(warehouse)) == before
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["zengshou.duckdb", "zengshou_serving.duckdb"]
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing to publish"):
+        publish_serving_file(tmp_path / "none.duckdb")
