@@ -7,6 +7,7 @@ from dagster_project.assets.monitoring import MONTHLY, monitoring_households, mo
 from dagster_project.assets.relief import relief_projects
 from dagster_project.assets.serving import serving_publish
 from dagster_project.assets.transform import MART_CHECKS, dbt_resource, zengshou_dbt
+from dagster_project.orchestration import JOBS, SCHEDULES, SENSORS
 
 MONITORING_JOB = "monitoring_snapshot"
 REFRESH_JOB = "refresh_warehouse"
@@ -33,6 +34,8 @@ transform_marts = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt, serving_publish],
     asset_checks=MART_CHECKS,
-    jobs=[monitoring_snapshot, refresh_warehouse, transform_marts],
+    jobs=[monitoring_snapshot, refresh_warehouse, transform_marts, *JOBS],
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={"dbt": dbt_resource()},
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from dagster_project.alerts import alert_on_run_result
 from dagster_project.ingest.file_loads import is_new_or_changed
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
@@ -83,8 +84,10 @@ def _quiet() -> dict:
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
-def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, **kwargs) -> bool:
+def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,
+             **kwargs) -> bool:
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(), **kwargs)
+    alert_on_run_result(settings, result)  # failed checks / runs -> webhook (deduplicated); never raises
     failed, _ = _check_failures(result)
     report.failures.extend(failed)
     report.failures.extend(_step_failures(result))
@@ -118,12 +121,13 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     monitoring_job = defs.get_job_def(MONITORING_JOB)
     for month, keys in months:
         log.info("loading monitoring snapshot %s", month)
-        if _execute(monitoring_job, instance, report, partition_key=month, asset_selection=keys):
+        if _execute(monitoring_job, instance, report, settings, partition_key=month, asset_selection=keys):
             report.published.extend(f"{k.path[-1]}:{month}" for k in keys)
 
     before = len(report.failures)
     refresh = defs.get_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet())
+    alert_on_run_result(settings, result)
     failed, _ = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
     hr_changed = any(
@@ -140,7 +144,7 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     warehouse_built = _marts_exist(settings)
     if report.published or not warehouse_built:
         log.info("building marts with dbt")
-        report.transformed = _execute(defs.get_job_def(TRANSFORM_JOB), instance, report)
+        report.transformed = _execute(defs.get_job_def(TRANSFORM_JOB), instance, report, settings)
     return report
 
 

@@ -1,0 +1,164 @@
+"""Send alerts once per failure, in the configured format, without ever failing the caller; and the
+entry point for `zengshou run`, which executes jobs in-process and has no sensors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dagster_project.alerts.formats import render
+from dagster_project.alerts.model import Alert, check_alert, plain, run_failure_alert
+from dagster_project.alerts.state import SentAlerts, state_path
+from dagster_project.alerts.webhook import RetryPolicy, post_json
+from dagster_project.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("zengshou.alerts")
+PARTITION_TAG = "dagster/partition"
+
+
+@dataclass
+class SendOutcome:
+    alert: Alert
+    status: str          # sent | duplicate | failed | logged (no webhook configured)
+    error: str | None = None
+
+
+def _settings(settings: Settings | None) -> Settings | None:
+    if settings is not None:
+        return settings
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        log.error("alert settings are invalid (%s): alerts go to the log only", exc)
+        return None
+
+
+def send_alerts(alerts: Iterable[Alert], settings: Settings | None = None, *, state: Path | None = None,
+                policy: RetryPolicy | None = None) -> list[SendOutcome]:
+    """Deliver each alert to ZENGSHOU_ALERT_WEBHOOK_URL unless it was delivered before (same dedupe key).
+    Without a webhook the alert is logged. Never raises."""
+    outcomes: list[SendOutcome] = []
+    settings = _settings(settings)
+    for alert in alerts:
+        try:
+            outcomes.append(_send_one(alert, settings, state, policy))
+        except Exception as exc:  # an alert must never break a run or a sensor
+            log.exception("alert %s could not be sent", alert.dedupe_key)
+            outcomes.append(SendOutcome(alert, "failed", f"{type(exc).__name__}: {exc}"))
+    return outcomes
+
+
+def _send_one(alert: Alert, settings: Settings | None, state: Path | None, policy: RetryPolicy | None) -> SendOutcome:
+    summary = f"{alert.title} | {alert.reason or alert.rule or ''} | {alert.run_url}"
+    if settings is None or not settings.alert_webhook_url:
+        log.warning("ALERT (no ZENGSHOU_ALERT_WEBHOOK_URL set): %s", summary)
+        return SendOutcome(alert, "logged")
+    sent = SentAlerts(state or state_path(settings.warehouse))
+    if sent.was_sent(alert.dedupe_key):
+        log.info("alert %s was already sent", alert.dedupe_key)
+        return SendOutcome(alert, "duplicate")
+    delivery = post_json(settings.alert_webhook_url, render(alert, settings.alert_format), policy)
+    if delivery.ok:
+        sent.mark_sent(alert.dedupe_key, settings.alert_format, alert.title, alert.run_id)
+        log.info("alert sent (%s): %s", settings.alert_format, summary)
+        return SendOutcome(alert, "sent")
+    # Not marked as sent: a later evaluation of the same failure may deliver it.
+    log.error("ALERT NOT DELIVERED (%s): %s", delivery.error, summary)
+    return SendOutcome(alert, "failed", delivery.error)
+
+
+def _rows_by_rule(materializations: Iterable[Any]) -> dict[str, dict[str, int]]:
+    """asset key (user string) -> rows_by_rule metadata of its materialization in the run."""
+    out: dict[str, dict[str, int]] = {}
+    for mat in materializations:
+        counts = plain((mat.metadata or {}).get("rows_by_rule"))
+        if isinstance(counts, dict):
+            out[mat.asset_key.to_user_string()] = {str(k): int(v) for k, v in counts.items() if v}
+    return out
+
+
+def alerts_for_run(
+    *,
+    run: dg.DagsterRun,
+    check_evaluations: Iterable[Any],
+    materializations: Iterable[Any] = (),
+    step_failures: Iterable[tuple[str | None, str | None, str]] = (),
+    run_failed: bool = False,
+    base_url: str | None = None,
+) -> list[Alert]:
+    """Every alert a finished run deserves: one per failed asset check, plus one for the run when it
+    failed for another reason than a failed blocking check."""
+    partition = run.tags.get(PARTITION_TAG)
+    rules = _rows_by_rule(materializations)
+    alerts: list[Alert] = []
+    for ev in check_evaluations:
+        asset = ev.asset_key.to_user_string()
+        severity = getattr(ev.severity, "value", str(ev.severity))
+        alert = check_alert(asset=asset, check=ev.check_name, passed=ev.passed, severity=severity,
+                            blocking=bool(getattr(ev, "blocking", False)), metadata=ev.metadata or {},
+                            run_id=run.run_id, job=run.job_name, partition=partition,
+                            rows_by_rule=rules.get(asset), base_url=base_url)
+        if alert:
+            alerts.append(alert)
+    if run_failed:
+        alert = run_failure_alert(run_id=run.run_id, job=run.job_name, partition=partition,
+                                  step_errors=step_failures, base_url=base_url)
+        if alert:
+            alerts.append(alert)
+    return alerts
+
+
+def step_error(event: dg.DagsterEvent) -> tuple[str | None, str | None, str]:
+    """(step key, error class, message of the root cause) of a step failure: Dagster wraps the user's
+    exception in DagsterExecutionStepExecutionError, whose own message says only which op failed."""
+    error = event.step_failure_data.error
+    if error is None:
+        return event.step_key, None, "step failed"
+    root = error
+    while root.cause is not None:
+        root = root.cause
+    return event.step_key, error.cls_name, root.message.strip()
+
+
+def _step_errors(events: Iterable[dg.DagsterEvent]) -> list[tuple[str | None, str | None, str]]:
+    return [step_error(event) for event in events if event.is_step_failure]
+
+
+def alert_on_run_result(settings: Settings | None, result: dg.ExecuteInProcessResult, *,
+                        state: Path | None = None, policy: RetryPolicy | None = None) -> list[SendOutcome]:
+    """For `zengshou run`: alert on the failed checks and the failure of one execute_in_process result.
+    Never raises, whatever the webhook does."""
+    try:
+        alerts = alerts_for_run(
+            run=result.dagster_run,
+            check_evaluations=result.get_asset_check_evaluations(),
+            materializations=[e.materialization for e in result.get_asset_materialization_events()],
+            step_failures=_step_errors(result.all_events),
+            run_failed=not result.success,
+        )
+    except Exception:
+        log.exception("could not build alerts for run %s", getattr(result, "run_id", "?"))
+        return []
+    return send_alerts(alerts, settings, state=state, policy=policy)
+
+
+def alerts_for_stored_run(instance: dg.DagsterInstance, run_id: str, *, include_run_failure: bool) -> list[Alert]:
+    """The same alerts, read back from the instance's event log (for the daemon's sensors)."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return []
+    events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event is not None]
+    return alerts_for_run(
+        run=run,
+        check_evaluations=[e.event_specific_data for e in events
+                           if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION],
+        materializations=[e.event_specific_data.materialization for e in events
+                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION],
+        step_failures=_step_errors(events),
+        run_failed=include_run_failure and run.status == dg.DagsterRunStatus.FAILURE,
+    )

@@ -1,0 +1,48 @@
+"""Which alerts were delivered: a small SQLite file beside the warehouse (the warehouse itself has one
+writer, the running job, so the sensors must not write to it). SQLite serialises the daemon's sensors
+and `zengshou run` safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+STATE_FILE = "alerts_sent.sqlite"
+
+
+def state_path(warehouse: Path) -> Path:
+    """ZENGSHOU_ALERT_STATE if set, else alerts_sent.sqlite in the warehouse's folder."""
+    override = os.environ.get("ZENGSHOU_ALERT_STATE")
+    return Path(override).expanduser().resolve() if override else warehouse.parent / STATE_FILE
+
+
+class SentAlerts:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=10)
+        con.execute("CREATE TABLE IF NOT EXISTS alerts_sent (dedupe_key TEXT PRIMARY KEY, sent_at TEXT NOT NULL,"
+                    " format TEXT, title TEXT, run_id TEXT)")
+        return con
+
+    def was_sent(self, key: str) -> bool:
+        if not self.path.exists():
+            return False
+        with closing(self._connect()) as con:
+            return con.execute("SELECT 1 FROM alerts_sent WHERE dedupe_key = ?", [key]).fetchone() is not None
+
+    def mark_sent(self, key: str, fmt: str, title: str, run_id: str) -> None:
+        with closing(self._connect()) as con, con:
+            con.execute("INSERT OR IGNORE INTO alerts_sent VALUES (?, ?, ?, ?, ?)",
+                        [key, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), fmt, title, run_id])
+
+    def keys(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as con:
+            return [r[0] for r in con.execute("SELECT dedupe_key FROM alerts_sent ORDER BY sent_at, dedupe_key")]

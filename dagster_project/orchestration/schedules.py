@@ -1,0 +1,35 @@
+"""Schedules: the daily incremental pull of the HR platform (人社 就业信息系统).
+
+``hr_platform_pull`` is its own job (only the HR assets) so the schedule never re-reads the landing
+dir; ledgers and monthly exports are the landing sensors' business. When the HR database is
+unreachable, the pull step retries with exponential backoff (``assets.hr.HR_RETRY``: 3 retries,
+ZENGSHOU_HR_RETRY_DELAY × 1, 2, 4, jittered), then the run fails and the run-failure alert goes out.
+The marts are rebuilt after the pull by the ``marts_after_loads`` sensor when the pull changed data.
+
+No ``from __future__ import annotations`` here: Dagster inspects the context parameters' annotations.
+"""
+
+import os
+
+import dagster as dg
+
+HR_PULL_JOB = "hr_platform_pull"
+HR_PULL_CRON = os.environ.get("ZENGSHOU_HR_PULL_CRON", "30 6 * * *")  # 06:30 every day
+TIMEZONE = "Asia/Shanghai"
+
+hr_platform_pull = dg.define_asset_job(
+    HR_PULL_JOB,
+    selection=dg.AssetSelection.groups("hr_platform"),
+    description="Incremental pull of the HR platform database (ZENGSHOU_HR_DB_URL): newest updated_at wins.",
+    tags={"zengshou/writer": "duckdb"},
+)
+
+hr_platform_daily = dg.ScheduleDefinition(
+    name="hr_platform_daily",
+    job=hr_platform_pull,
+    cron_schedule=HR_PULL_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily incremental pull of the HR platform at 06:30 Asia/Shanghai (ZENGSHOU_HR_PULL_CRON).",
+    tags={"zengshou/trigger": "schedule"},
+)

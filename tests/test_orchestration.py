@@ -1,0 +1,208 @@
+"""Sensors, schedules and jobs of the code location, exercised for real: a landing dir in tmp, a Dagster
+instance, the sensors' own evaluation (with Dagster's validation of targets and partition keys), and
+one real in-process load run for the sensors that react to runs."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
+from dagster_project.orchestration import JOBS, SCHEDULES, SENSORS
+from dagster_project.orchestration import sensors as orchestration_sensors
+from tests.knownanswer.landing import Landing
+from tests.knownanswer.scenario import RELIEF_2023_06, household_row, households_rows, members_rows
+
+MEMBERS = dg.AssetKey(["raw", "monitoring_members"])
+HOUSEHOLDS = dg.AssetKey(["raw", "monitoring_households"])
+RELIEF = dg.AssetKey(["raw", "relief_projects"])
+
+
+@functools.cache
+def full_defs() -> dg.Definitions:
+    """The code location with the sensors and schedules, whether or not definitions.py wires them yet."""
+    if defs.sensors:
+        return defs
+    return dg.Definitions.merge(defs, dg.Definitions(sensors=SENSORS, schedules=SCHEDULES, jobs=JOBS))
+
+
+@pytest.fixture
+def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Landing:
+    monkeypatch.setenv("ZENGSHOU_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(tmp_path / "warehouse" / "zengshou.duckdb"))
+    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "0")
+    monkeypatch.delenv("ZENGSHOU_ALERT_WEBHOOK_URL", raising=False)
+    return Landing(tmp_path / "landing")
+
+
+def write_month(landing: Landing, month: str) -> None:
+    landing.write_members(month, members_rows(month))
+    landing.write_households(month, households_rows(month))
+
+
+def tick(sensor_name: str, instance: dg.DagsterInstance, cursor: str | None):
+    """One evaluation of a sensor exactly as the daemon does it (targets and partitions validated)."""
+    d = full_defs()
+    sensor = d.get_repository_def().get_sensor_def(sensor_name)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=d, sensor_name=sensor_name)
+    return sensor.evaluate_tick(context)
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the UI shows
+# ---------------------------------------------------------------------------------------------------
+def test_code_location_has_sensors_schedules_jobs_and_checks():
+    repo = full_defs().get_repository_def()
+    assert {MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, "hr_platform_pull"} <= set(repo.job_names)
+    assert {s.name for s in repo.sensor_defs} == {
+        "monitoring_landing_sensor", "relief_landing_sensor", "marts_after_loads",
+        "run_failure_alerts", "asset_check_alerts"}
+    assert [s.name for s in repo.schedule_defs] == ["hr_platform_daily"]
+
+    # The sensors launch the code location's jobs by name: the names must be the real ones.
+    assert orchestration_sensors.MONITORING_JOB == MONITORING_JOB
+    assert orchestration_sensors.REFRESH_JOB == REFRESH_JOB
+    assert orchestration_sensors.TRANSFORM_JOB == TRANSFORM_JOB
+    targets = {s.name: s.job_name for s in repo.sensor_defs if s.name.endswith(("_sensor", "_loads"))}
+    assert targets == {"monitoring_landing_sensor": MONITORING_JOB, "relief_landing_sensor": REFRESH_JOB,
+                       "marts_after_loads": TRANSFORM_JOB}
+    for sensor in repo.sensor_defs:
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
+
+    schedule = repo.get_schedule_def("hr_platform_daily")
+    assert schedule.job_name == "hr_platform_pull"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.cron_schedule == "30 6 * * *"
+    hr_job = repo.get_job("hr_platform_pull")
+    hr_keys = {k for k in hr_job.asset_layer.executable_asset_keys if k.path[-1].startswith("hr_")}
+    assert len(hr_keys) == 8
+    # The HR pull retries with exponential backoff when the database is unreachable.
+    hr_node = next(n for n in hr_job.nodes if n.name == "hr_platform")
+    policy = hr_node.definition.retry_policy
+    assert policy is not None and policy.max_retries >= 1 and policy.backoff == dg.Backoff.EXPONENTIAL
+
+    # The monitoring job is partitioned by month; the checks are where the alerts look for them.
+    assert repo.get_job(MONITORING_JOB).partitions_def is not None
+    check_keys = {(k.asset_key.to_user_string(), k.name) for k in full_defs().resolve_asset_graph().asset_check_keys}
+    assert ("raw/monitoring_members", "batch_accepted") in check_keys
+    assert ("raw/monitoring_households", "batch_accepted") in check_keys
+    assert ("raw/relief_projects", "batch_accepted") in check_keys
+    assert sum(1 for a, c in check_keys if c == "pull_accepted") == 8
+    assert any(c == "ge_suite" and a.startswith("marts/") for a, c in check_keys)
+    assert sum(1 for a, _ in check_keys if a.startswith(("marts/", "staging/", "intermediate/"))) > 10  # dbt tests
+
+
+def test_schedule_requests_the_hr_pull():
+    schedule = full_defs().get_repository_def().get_schedule_def("hr_platform_daily")
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    data = schedule.evaluate_tick(context)
+    assert len(data.run_requests) == 1
+    assert data.run_requests[0].tags.get("zengshou/trigger") == "schedule"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The landing-dir sensors
+# ---------------------------------------------------------------------------------------------------
+def test_monitoring_sensor_asks_for_exactly_the_new_or_changed_month(landing: Landing):
+    instance = dg.DagsterInstance.ephemeral()
+    empty = tick("monitoring_landing_sensor", instance, None)
+    assert empty.run_requests == [] and empty.skip_message
+
+    write_month(landing, "2023-01")
+    first = tick("monitoring_landing_sensor", instance, empty.cursor)
+    assert [(r.job_name, r.partition_key) for r in first.run_requests] == [(MONITORING_JOB, "2023-01")]
+    assert set(first.run_requests[0].asset_selection) == {MEMBERS, HOUSEHOLDS}
+    assert first.run_requests[0].tags["dagster/partition"] == "2023-01"  # resolved as the daemon would
+
+    # Unchanged content: never again.
+    again = tick("monitoring_landing_sensor", instance, first.cursor)
+    assert again.run_requests == []
+    os.utime(landing.month_dir("2023-01") / "members.csv")  # touched, same bytes: still nothing
+    touched = tick("monitoring_landing_sensor", instance, again.cursor)
+    assert touched.run_requests == []
+
+    # A new month: that month only.
+    write_month(landing, "2023-03")
+    new_month = tick("monitoring_landing_sensor", instance, touched.cursor)
+    assert [r.partition_key for r in new_month.run_requests] == ["2023-03"]
+
+    # Changed content of an old month: that month again, only the file that changed, with a new run key.
+    rows = households_rows("2023-01")
+    rows[0] = household_row("H1", "2023-01", **{"工资性收入（元）": "9999"})
+    landing.write_households("2023-01", rows)
+    changed = tick("monitoring_landing_sensor", instance, new_month.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["2023-01"]
+    assert changed.run_requests[0].asset_selection == [HOUSEHOLDS]
+    keys = [first.run_requests[0].run_key, new_month.run_requests[0].run_key, changed.run_requests[0].run_key]
+    assert len(set(keys)) == 3
+    assert tick("monitoring_landing_sensor", instance, changed.cursor).run_requests == []
+
+    # Back to the earlier content (A → B → A) is a change too, under a run key not used before.
+    landing.write_households("2023-01", households_rows("2023-01"))
+    back = tick("monitoring_landing_sensor", instance, changed.cursor)
+    assert [r.partition_key for r in back.run_requests] == ["2023-01"]
+    assert back.run_requests[0].run_key not in keys
+
+
+def test_monitoring_sensor_waits_for_both_files_and_for_the_copy_to_finish(landing: Landing,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    instance = dg.DagsterInstance.ephemeral()
+    landing.write_members("2023-01", members_rows("2023-01"))
+    half = tick("monitoring_landing_sensor", instance, None)
+    assert half.run_requests == [] and "households" in half.skip_message
+
+    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "3600")
+    landing.write_households("2023-01", households_rows("2023-01"))
+    copying = tick("monitoring_landing_sensor", instance, half.cursor)
+    assert copying.run_requests == [] and "being written" in copying.skip_message
+
+    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "0")
+    done = tick("monitoring_landing_sensor", instance, copying.cursor)
+    assert [r.partition_key for r in done.run_requests] == ["2023-01"]
+
+    # A month outside the partitions is reported, not requested (it would be an invalid partition).
+    shutil.copytree(landing.month_dir("2023-01"), landing.month_dir("2019-05"))
+    assert tick("monitoring_landing_sensor", instance, done.cursor).run_requests == []
+
+
+def test_relief_sensor_requests_the_refresh_job_for_new_or_changed_ledgers(landing: Landing):
+    instance = dg.DagsterInstance.ephemeral()
+    landing.write_relief(2023, "2023-06", RELIEF_2023_06)
+    first = tick("relief_landing_sensor", instance, None)
+    assert [(r.job_name, r.asset_selection) for r in first.run_requests] == [(REFRESH_JOB, [RELIEF])]
+    assert tick("relief_landing_sensor", instance, first.cursor).run_requests == []
+    landing.write_relief(2023, "2023-06", RELIEF_2023_06[:2])  # restated ledger
+    changed = tick("relief_landing_sensor", instance, first.cursor)
+    assert len(changed.run_requests) == 1
+    assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+# ---------------------------------------------------------------------------------------------------
+# After a real load run: the marts are rebuilt once, and a fresh sensor knows what is loaded
+# ---------------------------------------------------------------------------------------------------
+def test_marts_are_rebuilt_after_a_load_and_loaded_content_is_not_requested_again(landing: Landing):
+    instance = dg.DagsterInstance.ephemeral()
+    write_month(landing, "2023-01")
+    start = tick("marts_after_loads", instance, None)
+    assert start.run_requests == []
+
+    job = full_defs().get_job_def(MONITORING_JOB)
+    result = job.execute_in_process(instance=instance, partition_key="2023-01", raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+
+    after = tick("marts_after_loads", instance, start.cursor)
+    assert len(after.run_requests) == 1
+    assert after.run_requests[0].job_name in (None, TRANSFORM_JOB)
+    assert tick("marts_after_loads", instance, after.cursor).run_requests == []
+
+    # A sensor that never saw the landing dir (empty cursor) finds the content in the instance.
+    fresh = tick("monitoring_landing_sensor", instance, None)
+    assert fresh.run_requests == []
+    landing.write_households("2023-01", households_rows("2023-01")[:-1])
+    changed = tick("monitoring_landing_sensor", instance, fresh.cursor)
+    assert [(r.partition_key, r.asset_selection) for r in changed.run_requests] == [("2023-01", [HOUSEHOLDS])]
