@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+from dagster_project.report.cli import add_report_parser, run_report
 from dagster_project.settings import ConfigError, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--dirty-rate", type=float, default=0.005, help="share of dirty member rows (default 0.005)")
     sub.add_parser("run", help="load every new or changed extract and rebuild the marts")
     sub.add_parser("demo", help="simulate at demo scale into the landing dir, run, and say where to look")
+    add_report_parser(sub)
     return parser
 
 
@@ -79,6 +81,10 @@ def _demo() -> int:
     simulate(settings.landing_dir, scale="demo")
     report = run(settings)
     print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
+    if report.published or report.transformed:
+        from dagster_project.report import build_report
+
+        print(f"report: {build_report(settings.warehouse)}")
     print(f"scorecard: DuckDB file {settings.warehouse}, table marts.kpi_scorecard — e.g.\n"
           f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse}', read_only=True)"
           f".sql(\\\"select * from marts.kpi_scorecard where region_level = 'province' order by as_of_month desc,"
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "run":
             return _run()
+        if args.command == "report":
+            return run_report(args)
         return _demo()
     except ConfigError as exc:
         print(f"zengshou: configuration error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_project.assets.hr import hr_platform
 from dagster_project.assets.monitoring import MONTHLY, monitoring_households, monitoring_members
 from dagster_project.assets.relief import relief_projects
+from dagster_project.assets.report import kpi_report
 from dagster_project.assets.serving import serving_publish
 from dagster_project.assets.transform import MART_CHECKS, dbt_resource, zengshou_dbt
 from dagster_project.orchestration import JOBS, SCHEDULES, SENSORS
@@ -26,13 +27,15 @@ refresh_warehouse = dg.define_asset_job(
 )
 transform_marts = dg.define_asset_job(
     TRANSFORM_JOB,
-    selection=dg.AssetSelection.assets(zengshou_dbt, serving_publish) | dg.AssetSelection.checks(*MART_CHECKS),
+    selection=dg.AssetSelection.assets(zengshou_dbt, serving_publish, kpi_report)
+    | dg.AssetSelection.checks(*MART_CHECKS),
     description="dbt build (staging → intermediate → marts, with dbt tests), the marts' GE suites, and "
     "publishing the marts for BI (serving DuckDB file; PostgreSQL when ZENGSHOU_BI_DB_URL is set).",
 )
 
 defs = dg.Definitions(
-    assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt, serving_publish],
+    assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt, serving_publish,
+            kpi_report],
     asset_checks=MART_CHECKS,
     jobs=[monitoring_snapshot, refresh_warehouse, transform_marts, *JOBS],
     schedules=SCHEDULES,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +33,21 @@ def postgres_url() -> Iterator[str]:
     cluster = pg.ensure_cluster()
     with pg.throwaway_database(cluster.port) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`zengshou simulate --scale demo` then `zengshou run`, once per test session (≈2–3 minutes): the
+    end-to-end tests and the report's real-warehouse test share it."""
+    root = tmp_path_factory.mktemp("demo_pipeline")
+    bin_dir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENGSHOU_", "DAGSTER_"))}
+    env.update(ZENGSHOU_LANDING_DIR=str(root / "landing"), ZENGSHOU_WAREHOUSE=str(root / "wh" / "zengshou.duckdb"),
+               ZENGSHOU_PII_SALT="e2e-test-salt", DAGSTER_HOME=str(root / "dagster_home"),
+               PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    (root / "dagster_home").mkdir()
+    sim = subprocess.run([str(bin_dir / "zengshou"), "simulate", "--scale", "demo", "--out", str(root / "landing")],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert sim.returncode == 0, sim.stderr[-3000:]
+    first = subprocess.run([str(bin_dir / "zengshou"), "run"], env=env, capture_output=True, text=True, timeout=1800)
+    return {"root": root, "env": env, "first": first, "warehouse": root / "wh" / "zengshou.duckdb"}

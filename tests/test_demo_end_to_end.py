@@ -5,7 +5,6 @@ sit near the notice's 83.13% (the simulator is calibrated to it, and the pipelin
 a second run must change nothing, and no personal value may reach the marts.
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,16 +23,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENGSHOU_")}
-    env.update(ZENGSHOU_LANDING_DIR=str(root / "landing"), ZENGSHOU_WAREHOUSE=str(root / "wh.duckdb"),
-               ZENGSHOU_PII_SALT="e2e-test-salt")
-    sim = subprocess.run([BIN / "zengshou", "simulate", "--scale", "demo", "--out", str(root / "landing")],
-                         env=env, capture_output=True, text=True, timeout=600)
-    assert sim.returncode == 0, sim.stderr[-3000:]
-    first = subprocess.run([BIN / "zengshou", "run"], env=env, capture_output=True, text=True, timeout=1200)
-    return {"root": root, "env": env, "first": first, "warehouse": root / "wh.duckdb"}
+def demo(demo_pipeline: dict) -> dict:
+    return demo_pipeline
 
 
 def _con(demo: dict) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,51 @@
+"""The report officials read, as a Dagster asset after the scorecard (issue 3, part 4).
+
+Materialising it writes the same file `zengshou report` writes (data/reports/zengshou_report_<YYYY-MM>.html
+beside the warehouse's directory) for the latest snapshot. It only reads the warehouse, read-only and
+briefly, so it never competes with the loaders or dbt for DuckDB's single writer.
+"""
+
+import dagster as dg
+
+from dagster_project.report import ReportError, load_report_data, write_report
+from dagster_project.settings import load_settings
+
+REPORT_KEY = dg.AssetKey(["reports", "kpi_report"])
+SCORECARD_KEY = dg.AssetKey(["marts", "kpi_scorecard"])
+RELIEF_MART_KEY = dg.AssetKey(["marts", "fct_relief_wage_ratio"])
+
+
+class ReportConfig(dg.Config):
+    as_of_month: str | None = None  # 'YYYY-MM'; default the latest month in marts.kpi_scorecard
+
+
+@dg.asset(
+    key=REPORT_KEY,
+    group_name="reports",
+    deps=[SCORECARD_KEY, RELIEF_MART_KEY],
+    kinds={"html", "python"},
+    description="监测报告 (HTML, Chinese, self-contained): province summary, prefecture ranking, county "
+                "traffic lights, month trends and the 以工代赈 project list.",
+)
+def kpi_report(context: dg.AssetExecutionContext, config: ReportConfig) -> dg.MaterializeResult:
+    settings = load_settings()
+    try:
+        data = load_report_data(settings.warehouse, config.as_of_month)
+    except ReportError as exc:
+        raise dg.Failure(description=f"report not written: {exc}") from exc
+    path = write_report(data)
+    trend_months = sorted({p.month for points in data.trends.values() for p in points})
+    context.log.info(f"report for {data.as_of_month:%Y-%m} written to {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "as_of_month": f"{data.as_of_month:%Y-%m}",
+            "months": len(trend_months),
+            "trend_months": ", ".join(f"{m:%Y-%m}" for m in trend_months),
+            "kpi_count": len(data.kpis),
+            "kpi_codes": ", ".join(k.code for k in data.kpis),
+            "projects": len(data.projects),
+            "non_compliant_projects": sum(1 for p in data.projects if p.is_compliant is False),
+            "size_bytes": path.stat().st_size,
+        },
+    )
