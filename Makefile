@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: setup demo test lint dev expectations docs clean
+.PHONY: setup demo test lint dev expectations docs docs-serve clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ dev: setup
 
 expectations: setup
 	$(VENV)/bin/python -m dagster_project.quality.suites
+
+docs: setup
+	$(VENV)/bin/python -m dagster_project.dbt_cli docs generate
+
+docs-serve: docs
+	$(VENV)/bin/python -m dagster_project.dbt_cli docs serve --host 127.0.0.1 --port 8081
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache
