@@ -398,6 +398,7 @@ def _pull_table(
         judged = rows_read - repeats
         reject_rate = (rows_quarantined - repeats) / judged if judged else 0.0
 
+        changed = 0  # rows inserted or updated in raw (stays 0 for a rejected pull)
         if reject_rate > max_reject_rate:
             status = "rejected"
             reason = (
