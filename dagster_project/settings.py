@@ -33,6 +33,7 @@ class Settings:
     alert_format: str
     bi_db_url: str | None
     max_reject_rate: float
+    reconciliation_tolerance: float = 0.05
 
     @property
     def salt_is_default(self) -> bool:
@@ -62,6 +63,7 @@ class Settings:
             "ZENGSHOU_WAREHOUSE": str(self.warehouse),
             "ZENGSHOU_HMAC_INNER_PAD": inner,
             "ZENGSHOU_HMAC_OUTER_PAD": outer,
+            "ZENGSHOU_RECONCILIATION_TOLERANCE": repr(self.reconciliation_tolerance),
         }
 
 
@@ -78,13 +80,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     fmt = (env.get("ZENGSHOU_ALERT_FORMAT") or "generic").strip().lower()
     if fmt not in ALERT_FORMATS:
         raise ConfigError(f"ZENGSHOU_ALERT_FORMAT must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
-    raw_rate = env.get("ZENGSHOU_MAX_REJECT_RATE") or "0.02"
-    try:
-        rate = float(raw_rate)
-    except ValueError as exc:
-        raise ConfigError(f"ZENGSHOU_MAX_REJECT_RATE must be a number between 0 and 1, not {raw_rate!r}") from exc
-    if not 0.0 <= rate <= 1.0:
-        raise ConfigError(f"ZENGSHOU_MAX_REJECT_RATE must be between 0 and 1, not {rate}")
+    rate = _fraction(env, "ZENGSHOU_MAX_REJECT_RATE", "0.02")
+    tolerance = _fraction(env, "ZENGSHOU_RECONCILIATION_TOLERANCE", "0.05")
     return Settings(
         landing_dir=landing,
         hr_db_url=hr_url,
@@ -94,4 +91,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         alert_format=fmt,
         bi_db_url=env.get("ZENGSHOU_BI_DB_URL") or None,
         max_reject_rate=rate,
+        reconciliation_tolerance=tolerance,
     )
+
+
+def _fraction(env: dict[str, str], name: str, default: str) -> float:
+    raw = env.get(name) or default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number between 0 and 1, not {raw!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number between 0 and 1, not {value}")
+    return value

@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_project.ingest.warehouse import connect, ensure_raw_tables
 from dagster_project.quality.ge_runner import validate
 from dagster_project.quality.suites import MART_SUITE_NAMES
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
@@ -69,12 +70,19 @@ TRANSLATOR = ZengshouDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
 def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     # The dbt subprocess inherits os.environ: give it the warehouse path and the HMAC pads (not the salt).
-    os.environ.update(load_settings().dbt_env())
-    # One target dir reused by every run (runs are serialised: DuckDB has one writer), instead of a new
-    # directory per run that would pile up forever.
-    target = DBT_PROJECT_DIR / "target" / "dagster_last_run"
-    shutil.rmtree(target, ignore_errors=True)
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    settings = load_settings()
+    os.environ.update(settings.dbt_env())
+    # dbt sources must exist even when a source has never landed (no relief ledger yet, say).
+    with connect(settings.warehouse) as con:
+        ensure_raw_tables(con)
+    # A target dir of this run only (two checkouts' runs must not share one), removed afterwards so
+    # they do not pile up; compiled SQL carries no key material (the keyed-hash plugin), but no reason
+    # to keep it either.
+    target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
+    try:
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:

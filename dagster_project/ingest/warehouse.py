@@ -77,3 +77,13 @@ def last_batch(con: duckdb.DuckDBPyConnection, source: str, partition_key: str) 
         " ORDER BY loaded_at DESC LIMIT 1",
         [source, partition_key],
     ).fetchone()
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw table that has not been loaded yet (empty), so dbt's sources always exist."""
+    from dagster_project.ingest.file_sources import FILE_SOURCES
+    from dagster_project.ingest.hr_platform import ensure_warehouse_tables
+
+    for source in FILE_SOURCES:
+        source.ensure_raw_table(con)
+    ensure_warehouse_tables(con)

@@ -23,7 +23,8 @@ REGION_LEVELS = ["province", "prefecture", "county"]
 STATUSES = ["met", "not_met", "no_target", "no_data"]
 WORK_REGIONS = ["县内", "县外省内", "省外", "国外"]
 MART_SUITE_NAMES = ("marts.kpi_scorecard", "marts.fct_employment_duration", "marts.fct_income_growth",
-                    "marts.fct_relief_wage_ratio", "marts.dim_region")
+                    "marts.fct_relief_wage_ratio", "marts.dim_region", "marts.fct_system_reconciliation")
+RECONCILIATION_CHECKS = ["public_post", "jobseeker_employed", "hr_not_in_monitoring"]
 
 
 def _rule_expectation(rule: Rule) -> gxe.Expectation:
@@ -83,7 +84,19 @@ def mart_suites() -> list[gx.ExpectationSuite]:
     _not_null(region, "region_code", "region_level", "region_name")
     region.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="region_code"))
     region.add_expectation(gxe.ExpectTableRowCountToEqual(value=146))
-    suites = [score, duration, income, relief, region]
+    # The tolerance is data, not suite: dbt writes ZENGSHOU_RECONCILIATION_TOLERANCE (default 0.05) into
+    # the mart's `tolerance` column when it builds the table, so this stored suite never changes with
+    # it and the check compares each rate with the tolerance of the same build.
+    recon = gx.ExpectationSuite(name="marts.fct_system_reconciliation")
+    _not_null(recon, "as_of_month", "check_code", "compared_count", "mismatch_count", "tolerance")
+    recon.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="check_code", value_set=RECONCILIATION_CHECKS))
+    recon.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="tolerance", min_value=0, max_value=1))
+    recon.add_expectation(gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query="SELECT * FROM {batch} WHERE mismatch_rate > tolerance",
+        description="reconciliation_within_tolerance: 两系统不一致率超过容忍度 ZENGSHOU_RECONCILIATION_TOLERANCE",
+        meta={"rule": "reconciliation_within_tolerance"},
+    ))
+    suites = [score, duration, income, relief, region, recon]
     assert tuple(s.name for s in suites) == MART_SUITE_NAMES
     return suites
 

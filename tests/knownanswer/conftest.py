@@ -26,6 +26,9 @@ class Published:
         if self.run.returncode != 0:
             pytest.fail(f"`zengshou run` exited {self.run.returncode}, expected 0; output tail:\n"
                         f"{self.run.tail()}")
+        if self.run.locked_after_exit_s > 2:
+            pytest.fail(f"`zengshou run` exited but the warehouse stayed locked for "
+                        f"{self.run.locked_after_exit_s} s (a child process outlived the CLI)")
         if not self.warehouse.exists():
             pytest.fail(f"`zengshou run` exited 0 but wrote no warehouse at {self.warehouse}")
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +54,7 @@ class RunResult:
     returncode: int
     stdout: str
     stderr: str
+    locked_after_exit_s: float = 0.0  # how long the warehouse stayed locked after the CLI exited
 
     def tail(self, n: int = 40) -> str:
         lines = (self.stdout + "\n" + self.stderr).splitlines()
@@ -74,8 +76,29 @@ def run_cli(args: list[str], env: Mapping[str, str], timeout: int = RUN_TIMEOUT_
     return RunResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def _locked(warehouse: Path) -> bool:
+    import duckdb
+
+    try:
+        duckdb.connect(str(warehouse), read_only=True).close()
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            return True
+        raise
+    return False
+
+
 def run_pipeline(scenario: Scenario, **env_overrides: str) -> RunResult:
-    return run_cli(["run"], scenario.env(**env_overrides))
+    """`zengshou run`; then wait (up to 5 min) until nothing holds the warehouse lock any more, and
+    record how long that took: a child process (dbt) outliving the CLI is a defect of its own."""
+    res = run_cli(["run"], scenario.env(**env_overrides))
+    start = time.monotonic()
+    while scenario.warehouse.exists() and _locked(scenario.warehouse):
+        if time.monotonic() - start > 300:
+            break
+        time.sleep(1)
+    res.locked_after_exit_s = round(time.monotonic() - start, 1) if scenario.warehouse.exists() else 0.0
+    return res
 
 
 # ---------------------------------------------------------------------------------------------------

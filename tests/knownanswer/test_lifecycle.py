@@ -35,6 +35,7 @@ class State:
     raw_counts: dict[tuple[str, str], int]
     marts: dict[str, list[tuple]]
     fact_as_of: dict[tuple[str, int], set[str]]
+    quarantine_rules: dict[tuple[str, str], int]  # (batch_id, rule) -> rows
 
 
 def _marts_dump(wh: Path) -> dict[str, list[tuple]]:
@@ -52,7 +53,7 @@ def _marts_dump(wh: Path) -> dict[str, list[tuple]]:
 
 def _capture(wh: Path, run: RunResult) -> State:
     if not wh.exists():
-        return State(run, [], {}, [], {}, {}, {})
+        return State(run, [], {}, [], {}, {}, {}, {})
     raw = {}
     for t in ("monitoring_members", "monitoring_households"):
         for r in query(wh, f"select cast(as_of_month as varchar) m, count(*) n from raw.{t} group by 1"):
@@ -61,8 +62,10 @@ def _capture(wh: Path, run: RunResult) -> State:
     for t in ("fct_employment_duration", "fct_income_growth"):
         for r in query(wh, f"select year, as_of_month from marts.{t} group by all"):
             facts.setdefault((t, int(r["year"])), set()).add(r["as_of_month"])
+    rules = {(r["batch_id"], r["rule"]): r["n"] for r in query(
+        wh, "select batch_id, rule, count(*) n from quarantine.rejected_rows group by all")}
     return State(run, scorecard_rows(wh), scorecard(wh), query(wh, "select * from meta.load_batches"), raw,
-                 _marts_dump(wh), facts)
+                 _marts_dump(wh), facts, rules)
 
 
 def _bad_march_members() -> list[dict[str, str]]:
@@ -137,29 +140,34 @@ def test_run2_no_change_changes_nothing(states: dict[int, State]) -> None:
 def test_run3_reject_rate_blocks_the_month(states: dict[int, State]) -> None:
     s1, s3 = _state(states, 1), _state(states, 3)
     assert s3.run.returncode == 1, s3.run.tail()
-    assert _reason_line(s3.run, "2023-03"), f"no one-line reason naming 2023-03 at the end:\n{s3.run.tail()}"
     assert ("monitoring_members", MARCH) not in s3.raw_counts, "blocked batch reached raw"
     assert ("monitoring_households", MARCH) not in s3.raw_counts, "blocked batch reached raw"
     assert not any(k[0] == MARCH for k in s3.card), "blocked month reached the scorecard"
     assert s3.marts == s1.marts, "previously published marts changed"
     assert s3.fact_as_of[("fct_employment_duration", 2023)] == {JAN}
-    for kind, read, quarantined in (("members", 18, 3), ("households", 7, 1)):
+    for kind, read, rule, bad in (("members", 18, "id_checksum", 3), ("households", 7, "invalid_code", 1)):
         (b,) = _batches_for(s3, f"monitoring/2023-03/{kind}.csv")
         assert b["status"] == "rejected" and b["reason"], b
-        assert b["rows_read"] == read and b["rows_quarantined"] == quarantined, b
+        assert b["rows_read"] == read, b
+        # Nothing lost: the good rows of a rejected batch are not in raw, so they are accounted for
+        # (loaded or quarantined, e.g. as batch_rejected); the bad rows carry their own rule.
         assert b["rows_read"] == b["rows_loaded"] + b["rows_quarantined"], b
+        assert s3.quarantine_rules.get((b["batch_id"], rule)) == bad, (b["batch_id"], s3.quarantine_rules)
+        n_q = sum(n for (bid, _r), n in s3.quarantine_rules.items() if bid == b["batch_id"])
+        assert n_q == b["rows_quarantined"], (b, s3.quarantine_rules)
+    assert _reason_line(s3.run, "2023-03"), f"no one-line reason naming 2023-03 at the end:\n{s3.run.tail()}"
 
 
 def test_run4_missing_id_column_blocks_the_month(states: dict[int, State]) -> None:
     s1, s4 = _state(states, 1), _state(states, 4)
     assert s4.run.returncode == 1, s4.run.tail()
-    assert _reason_line(s4.run, "2023-03"), f"no one-line reason naming 2023-03 at the end:\n{s4.run.tail()}"
     assert ("monitoring_members", MARCH) not in s4.raw_counts
     assert not any(k[0] == MARCH for k in s4.card)
     assert s4.marts == s1.marts, "previously published marts changed"
     latest = _batches_for(s4, "monitoring/2023-03/members.csv")[-1]
     assert latest["status"] == "rejected" and "证件号码" in (latest["reason"] or ""), latest
     assert latest["rows_read"] == latest["rows_loaded"] + latest["rows_quarantined"], latest
+    assert _reason_line(s4.run, "2023-03"), f"no one-line reason naming 2023-03 at the end:\n{s4.run.tail()}"
 
 
 def test_run5_fixed_month_published_and_changed_month_reloaded(states: dict[int, State]) -> None:
@@ -187,3 +195,9 @@ def test_run5_fixed_month_published_and_changed_month_reloaded(states: dict[int,
     }
     lines = [ln for m in sc.AS_OF.values() for k in sc.KPIS for ln in mismatches(s5.card, m, k, over)]
     assert not lines, report(lines)
+
+
+def test_warehouse_free_when_cli_exits(states: dict[int, State]) -> None:
+    """When `zengshou run` returns, no child process (dbt) may still hold the warehouse."""
+    waits = {n: s.run.locked_after_exit_s for n, s in states.items()}
+    assert all(w <= 2 for w in waits.values()), f"seconds the warehouse stayed locked after exit, per run: {waits}"

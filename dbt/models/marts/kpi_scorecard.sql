@@ -11,6 +11,11 @@
     'int_kpi_values_employment',
     'int_kpi_values_income',
     'int_kpi_values_relief',
+    'int_kpi_values_training',
+    'int_kpi_values_public_post',
+    'int_kpi_values_labor_brand',
+    'int_kpi_values_rural_talent',
+    'int_kpi_values_employment_service',
 ] -%}
 
 with kpi_values as (

@@ -1,0 +1,38 @@
+-- One row per post subsidy payment row (SPEC §3.2 subsidy_payment) = one subsidy due for one
+-- assignment and period month T. SPEC §2: on time when paid_on <= the last day of month T+1; in full
+-- when amount_paid_yuan >= amount_due_yuan. An unpaid row (paid_on NULL) is neither; a NULL amount
+-- is not "in full". person_key comes from the assignment (NULL when the assignment is unknown:
+-- such a payment cannot be placed in any region and is outside the KPI).
+with payments as (
+    select * from {{ ref('stg_hr__subsidy_payment') }}
+),
+
+posts as (
+    select assignment_id, person_key from {{ ref('stg_hr__public_welfare_post') }}
+),
+
+dated as (
+    select
+        p.*,
+        a.person_key,
+        cast({{ dbt.last_day(dbt.dateadd('month', 1, 'p.period_start'), 'month') }} as date) as on_time_deadline
+    from payments as p
+    left join posts as a
+        on a.assignment_id = p.assignment_id
+)
+
+select
+    cast(payment_id as {{ dbt.type_string() }})                as payment_id,
+    cast(assignment_id as {{ dbt.type_string() }})             as assignment_id,
+    cast(person_key as {{ dbt.type_string() }})                as person_key,
+    cast(period_start as date)                                 as period_month,
+    cast(extract(year from period_start) as integer)           as period_year,
+    cast(amount_due_yuan as decimal(12,2))                     as amount_due_yuan,
+    cast(amount_paid_yuan as decimal(12,2))                    as amount_paid_yuan,
+    cast(paid_on as date)                                      as paid_on,
+    cast(on_time_deadline as date)                             as on_time_deadline,
+    cast(coalesce(amount_paid_yuan >= amount_due_yuan, false) as boolean)              as is_paid_in_full,
+    cast(coalesce(paid_on <= on_time_deadline, false) as boolean)                      as is_on_time,
+    cast(coalesce(amount_paid_yuan >= amount_due_yuan and paid_on <= on_time_deadline, false) as boolean)
+                                                               as is_on_time_and_full
+from dated
