@@ -4,7 +4,6 @@ one real in-process load run for the sensors that react to runs."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 from pathlib import Path
@@ -13,7 +12,6 @@ import dagster as dg
 import pytest
 
 from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
-from dagster_project.orchestration import JOBS, SCHEDULES, SENSORS
 from dagster_project.orchestration import sensors as orchestration_sensors
 from tests.knownanswer.landing import Landing
 from tests.knownanswer.scenario import RELIEF_2023_06, household_row, households_rows, members_rows
@@ -23,12 +21,10 @@ HOUSEHOLDS = dg.AssetKey(["raw", "monitoring_households"])
 RELIEF = dg.AssetKey(["raw", "relief_projects"])
 
 
-@functools.cache
 def full_defs() -> dg.Definitions:
-    """The code location with the sensors and schedules, whether or not definitions.py wires them yet."""
-    if defs.sensors:
-        return defs
-    return dg.Definitions.merge(defs, dg.Definitions(sensors=SENSORS, schedules=SCHEDULES, jobs=JOBS))
+    """The code location exactly as workspace.yaml loads it: sensors and schedules must be wired in."""
+    assert defs.sensors, "dagster_project/definitions.py does not register the sensors"
+    return defs
 
 
 @pytest.fixture
