@@ -57,3 +57,9 @@
 {% macro yes_no_to_boolean(expr) -%}
     case trim(cast({{ expr }} as {{ dbt.type_string() }})) when '是' then true when '否' then false else null end
 {%- endmacro %}
+
+{#- The target of a KPI applies at a region level when its scope is 'all' or that level (e.g.
+    trained_persons has a province-only target): one definition for every scorecard. -#}
+{% macro applicable_target(target_expr, scope_expr, level_expr) -%}
+    case when {{ scope_expr }} = 'all' or {{ scope_expr }} = {{ level_expr }} then {{ target_expr }} end
+{%- endmacro %}

@@ -47,8 +47,8 @@ scored as (
         v.numerator,
         v.denominator,
         -- a target applies at every level ('all') or only at its own level ('province')
-        case when t.target_scope = 'all' or t.target_scope = r.region_level then t.target_value end as target_value,
-        case when t.target_scope = 'all' or t.target_scope = r.region_level then t.comparator end  as comparator
+        {{ applicable_target('t.target_value', 't.target_scope', 'r.region_level') }} as target_value,
+        {{ applicable_target('t.comparator', 't.target_scope', 'r.region_level') }} as comparator
     from kpi_values as v
     inner join regions as r
         on r.region_code = v.region_code

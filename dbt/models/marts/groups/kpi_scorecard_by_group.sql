@@ -128,8 +128,8 @@ scored as (
     select
         v.as_of_month, v.region_level, v.region_code, r.region_name, v.group_dimension, v.group_value,
         v.kpi_code, v.actual_value, v.numerator, v.denominator,
-        case when t.target_scope = 'all' or t.target_scope = v.region_level then t.target_value end as target_value,
-        case when t.target_scope = 'all' or t.target_scope = v.region_level then t.comparator end  as comparator
+        {{ applicable_target('t.target_value', 't.target_scope', 'v.region_level') }} as target_value,
+        {{ applicable_target('t.comparator', 't.target_scope', 'v.region_level') }} as comparator
     from values_long as v
     inner join {{ ref('dim_region') }} as r
         on r.region_code = v.region_code
