@@ -14,7 +14,6 @@ The pandas datasource would also work but is ~4x slower and needs the whole tabl
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import threading
 from dataclasses import dataclass, field
@@ -147,8 +146,6 @@ def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
         finally:
             _release(batch.data.execution_engine)
             source.get_engine().dispose()
-            del batch, asset, source, context
-            gc.collect()
     outcomes = []
     for r in result.results:
         info = r.exception_info or {}
