@@ -118,14 +118,14 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     except LandingError as exc:
         raise ConfigError(str(exc)) from exc
 
-    monitoring_job = defs.get_job_def(MONITORING_JOB)
+    monitoring_job = defs.resolve_job_def(MONITORING_JOB)
     for month, keys in months:
         log.info("loading monitoring snapshot %s", month)
         if _execute(monitoring_job, instance, report, settings, partition_key=month, asset_selection=keys):
             report.published.extend(f"{k.path[-1]}:{month}" for k in keys)
 
     before = len(report.failures)
-    refresh = defs.get_job_def(REFRESH_JOB)
+    refresh = defs.resolve_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet())
     alert_on_run_result(settings, result)
     failed, _ = _check_failures(result)
@@ -144,7 +144,7 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     warehouse_built = _marts_exist(settings)
     if report.published or not warehouse_built:
         log.info("building marts with dbt")
-        report.transformed = _execute(defs.get_job_def(TRANSFORM_JOB), instance, report, settings)
+        report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
     return report
 
 

@@ -242,7 +242,7 @@ def _alerts_once_from_sensor_and_from_zengshou_run(env: Settings, receiver: Rece
     first = asset_check_alerts(dg.build_sensor_context(instance=instance))
     assert first.cursor is not None and not receiver.received  # starts from now
 
-    result = defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, **execute)
+    result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, **execute)
     assert not result.success  # the blocking batch_accepted check failed
     assert [c.check_name for c in result.get_asset_check_evaluations() if not c.passed] == ["batch_accepted"]
 

@@ -187,7 +187,7 @@ def test_marts_are_rebuilt_after_a_load_and_loaded_content_is_not_requested_agai
     start = tick("marts_after_loads", instance, None)
     assert start.run_requests == []
 
-    job = full_defs().get_job_def(MONITORING_JOB)
+    job = full_defs().resolve_job_def(MONITORING_JOB)
     result = job.execute_in_process(instance=instance, partition_key="2023-01", raise_on_error=False)
     assert result.success, [e.message for e in result.all_events if e.is_step_failure]
 
