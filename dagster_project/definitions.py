@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.assets.hr import hr_platform
+from dagster_project.assets.hr import HR_CHECKS, hr_platform
 from dagster_project.assets.monitoring import MONTHLY, monitoring_households, monitoring_members
 from dagster_project.assets.relief import relief_projects
 from dagster_project.assets.report import kpi_report
@@ -36,7 +36,7 @@ transform_marts = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt, serving_publish,
             kpi_report],
-    asset_checks=MART_CHECKS,
+    asset_checks=[*MART_CHECKS, *HR_CHECKS],
     jobs=[monitoring_snapshot, refresh_warehouse, transform_marts, *JOBS],
     schedules=SCHEDULES,
     sensors=SENSORS,

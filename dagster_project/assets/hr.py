@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from dagster_project.assets.ge_checks import ge_suite_check
 from dagster_project.ingest.hr_platform import pull_hr_platform
 from dagster_project.ingest.warehouse import connect
 from dagster_project.settings import load_settings
@@ -49,3 +50,6 @@ def hr_platform(context: dg.AssetExecutionContext):
         yield dg.MaterializeResult(asset_key=key, metadata=meta)
         yield dg.AssetCheckResult(asset_key=key, check_name=PULL_ACCEPTED, passed=pull.status != "rejected",
                                   severity=dg.AssetCheckSeverity.ERROR, metadata=meta)
+
+
+HR_CHECKS = [ge_suite_check(f"raw.hr_{table}") for table in HR_KEYS]

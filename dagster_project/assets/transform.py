@@ -12,13 +12,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_project.assets.ge_checks import ge_suite_check
 from dagster_project.ingest.warehouse import connect, ensure_raw_tables
-from dagster_project.quality.ge_runner import validate
 from dagster_project.quality.suites import MART_SUITE_NAMES
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-GE_SUITE_CHECK = "ge_suite"
 
 
 def dbt_executable() -> str:
@@ -89,19 +88,4 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
 
 
-def _mart_check(suite_name: str) -> dg.AssetChecksDefinition:
-    schema, table = suite_name.split(".")
-    key = dg.AssetKey([schema, table])
-
-    @dg.asset_check(asset=key, name=GE_SUITE_CHECK,
-                    description=f"Great Expectations suite {suite_name} (expectations/gx/expectations/).")
-    def _check() -> dg.AssetCheckResult:
-        outcome = validate(load_settings().warehouse, suite_name, f"SELECT * FROM {suite_name}")
-        # Non-blocking: the marts are already built; a failed expectation is a finding to look at.
-        return dg.AssetCheckResult(passed=outcome.success, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata=outcome.metadata())
-
-    return _check
-
-
-MART_CHECKS = [_mart_check(name) for name in MART_SUITE_NAMES]
+MART_CHECKS = [ge_suite_check(name) for name in MART_SUITE_NAMES]

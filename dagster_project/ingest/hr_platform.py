@@ -203,6 +203,11 @@ def _rules(table: str) -> list[_Rule]:
     return [*rules, *_TABLE_RULES.get(table, []), _UPDATED_AT_NULL]
 
 
+def table_rules(table: str) -> list[_Rule]:
+    """The row rules of one HR table (the GE suites of raw.hr_* are generated from them)."""
+    return _rules(table)
+
+
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

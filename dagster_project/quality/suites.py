@@ -17,7 +17,7 @@ from great_expectations import expectations as gxe
 
 from dagster_project.quality.rules import Rule, household_rules, member_rules, relief_rules
 from dagster_project.settings import EXPECTATIONS_DIR
-from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, RELIEF_COLUMNS
+from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, HR_TABLES, MEMBER_COLUMNS, RELIEF_COLUMNS
 
 REGION_LEVELS = ["province", "prefecture", "county"]
 STATUSES = ["met", "not_met", "no_target", "no_data"]
@@ -109,8 +109,30 @@ def raw_suites() -> list[gx.ExpectationSuite]:
     ]
 
 
+HR_SUITE_NAMES = tuple(f"raw.hr_{table}" for table in HR_TABLES)
+
+
+def hr_raw_suites() -> list[gx.ExpectationSuite]:
+    """The published HR tables: one row per primary key, and no row breaking the loader's rules (which
+    quarantined such rows): the same rule text, checked again on what was published."""
+    from dagster_project.ingest.hr_platform import table_rules
+
+    suites = []
+    for table, columns in HR_TABLES.items():
+        suite = gx.ExpectationSuite(name=f"raw.hr_{table}")
+        suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=columns[0]))
+        for rule in table_rules(table):
+            condition = rule.condition.replace("{", "{{").replace("}", "}}")  # GE formats in {batch}
+            suite.add_expectation(gxe.UnexpectedRowsExpectation(
+                unexpected_rows_query=f"SELECT * FROM {{batch}} WHERE coalesce(({condition}), false)",
+                description=f"{rule.name}: {rule.reason}", meta={"rule": rule.name}))
+        suites.append(suite)
+    assert tuple(s.name for s in suites) == HR_SUITE_NAMES
+    return suites
+
+
 def all_suites() -> dict[str, gx.ExpectationSuite]:
-    return {s.name: s for s in [*raw_suites(), *mart_suites()]}
+    return {s.name: s for s in [*raw_suites(), *hr_raw_suites(), *mart_suites()]}
 
 
 def active_context() -> None:
