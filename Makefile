@@ -18,8 +18,14 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 setup: $(VENV)/.installed
 
-demo: setup
-	$(VENV)/bin/zengshou demo
+# Demo runs and `make dev` share one Dagster instance, so the demo's runs (and alert links) are in the UI.
+DAGSTER_HOME_DIR := $(abspath data/dagster_home)
+
+$(DAGSTER_HOME_DIR)/dagster.yaml: dagster_home.yaml
+	mkdir -p $(DAGSTER_HOME_DIR) && cp dagster_home.yaml $@
+
+demo: setup $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(VENV)/bin/zengshou demo
 
 test: setup
 	$(VENV)/bin/ruff check .
@@ -28,9 +34,8 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-dev: setup
-	mkdir -p data/dagster_home && cp -n dagster_home.yaml data/dagster_home/dagster.yaml || true
-	DAGSTER_HOME=$(abspath data/dagster_home) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+dev: setup $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 expectations: setup
 	$(VENV)/bin/python -m dagster_project.quality.suites
@@ -43,3 +48,5 @@ docs-serve: docs
 
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache
+bench: setup
+	$(VENV)/bin/python bench/run.py --scale province --repeat 3
