@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.ingest.readers import ReadResult, UnreadableFile, file_sha256, read_source_file
+from dagster_project.ingest.readers import ReadResult, UnreadableFile, file_sha256, stage_source_file
 from dagster_project.quality.rules import BATCH_REJECTED, MALFORMED_ROW, Rule
 
 
@@ -113,28 +113,36 @@ def stage_file(
                         constants, rules)
     base = f"landing.{_ident(source.name)}__{_ident(partition_key)}"
     try:
-        read = read_source_file(con, path, source.shape, f"{base}__read")
+        staged = stage_source_file(con, path, source.shape, f"{base}__read")
     except UnreadableFile as exc:
         batch.blocking_reason = f"文件无法读取: {exc}"
         return batch
+    read = staged.read
     batch.read, batch.encoding, batch.rows_read = read, read.encoding, read.rows_read
     if read.missing_columns:
+        con.execute(f"CREATE OR REPLACE TABLE {read.table} AS {staged.select_sql}")
+        con.execute(f"DROP TABLE {staged.staging}")
         batch.blocking_reason = "缺少必需列: " + "、".join(read.missing_columns)
         batch.landing_table = read.table
         return batch
+    # One statement from the parsed file to the flagged landing table: shaping (trim, rename), the county
+    # join and the rule flags. Every full copy of a province file costs tens of seconds to write, so
+    # the intermediate steps stay inside the query. ``_batch`` is what the rules' {batch} means: the
+    # shaped rows with county codes and constants (not materialised: the duplicate rules scan it again).
     consts = ", ".join(f"CAST({_sql_literal(v)} AS {source.constant_types[k]}) AS {k}"
                        for k, v in constants.items())
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {base} AS SELECT r.*, c.county_code, c.prefecture_code, {consts}
-            FROM {read.table} r LEFT JOIN meta.counties c
-              ON c.county_name_zh = r.county_name AND c.prefecture_name_zh = r.prefecture_name"""
-    )
-    con.execute(f"DROP TABLE {read.table}")
-    flags = ", ".join(f"{rule.sql(base)} AS \"rule:{rule.name}\"" for rule in rules)
+    flags = ", ".join(f"{rule.sql('_batch')} AS \"rule:{rule.name}\"" for rule in rules)
     first = " ".join(f"WHEN \"rule:{r.name}\" THEN '{r.name}'" for r in rules)
-    con.execute(f"CREATE OR REPLACE TABLE {base}__flagged AS SELECT *, CASE {first} END AS _rule"
-                f" FROM (SELECT *, {flags} FROM {base})")
-    con.execute(f"DROP TABLE {base}; ALTER TABLE {base}__flagged RENAME TO {base.split('.')[1]}")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {base} AS
+            WITH _read AS NOT MATERIALIZED ({staged.select_sql}),
+            _batch AS NOT MATERIALIZED (
+                SELECT r.*, c.county_code, c.prefecture_code, {consts}
+                FROM _read r LEFT JOIN meta.counties c
+                  ON c.county_name_zh = r.county_name AND c.prefecture_name_zh = r.prefecture_name)
+            SELECT *, CASE {first} END AS _rule FROM (SELECT *, {flags} FROM _batch)"""
+    )
+    con.execute(f"DROP TABLE {staged.staging}")
     batch.landing_table = base
     counts = ", ".join(f"count_if(\"rule:{r.name}\")" for r in rules)
     row = con.execute(f"SELECT count_if(_rule IS NOT NULL), {counts} FROM {base}").fetchone()
@@ -144,7 +152,9 @@ def stage_file(
 
 
 def _json_of(columns: list[str], headers: dict[str, str]) -> str:
-    pairs = ", ".join(f"{_sql_literal(headers.get(c, c))}, \"{c}\"" for c in columns)
+    """The row as the file had it, keyed by the exported headers. Staging turned empty cells into
+    NULL; here they are empty strings again, as an engineer fixing the file would see them."""
+    pairs = ", ".join(f"{_sql_literal(headers.get(c, c))}, coalesce(\"{c}\", '')" for c in columns)
     return f"json_object({pairs})" if pairs else "NULL"
 
 

@@ -42,12 +42,24 @@ class ReadResult:
     headers: dict[str, str] = field(default_factory=dict)  # column in `table` -> header as exported
 
 
+_SHA_CACHE: dict[tuple, str] = {}
+
+
 def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's content. A run asks twice per file (is it new? which batch is it?), so the
+    digest is remembered for the same file (device, inode, size, modification time in ns)."""
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key in _SHA_CACHE:
+        return _SHA_CACHE[key]
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+    if len(_SHA_CACHE) > 4096:
+        _SHA_CACHE.clear()
+    _SHA_CACHE[key] = digest.hexdigest()
+    return _SHA_CACHE[key]
 
 
 def detect_encoding(path: Path) -> str:
@@ -163,14 +175,23 @@ def _source_row_expr(malformed: list[tuple[int, str]]) -> str:
             " AS source_row")
 
 
-def read_source_file(
-    con: duckdb.DuckDBPyConnection, path: Path, shape: dict[str, str], table: str
-) -> ReadResult:
-    """Read ``path`` into ``table`` with raw column names from ``shape`` and a 1-based ``source_row``.
+@dataclass
+class StagedRead:
+    """A file parsed into a staging table, not yet shaped: ``select_sql`` selects the shaped rows
+    (``source_row`` + raw column names + extras) from ``staging``. Callers that go on transforming the
+    rows use the query in their own statement instead of materialising one more full copy; they must
+    drop ``staging`` afterwards."""
 
-    Unknown headers are kept as columns named by their original header (their values are folded into
-    ``extra_fields`` by the loader). Required headers that are absent are reported, not invented.
-    """
+    read: ReadResult
+    select_sql: str
+    staging: str
+
+
+def stage_source_file(
+    con: duckdb.DuckDBPyConnection, path: Path, shape: dict[str, str], table: str
+) -> StagedRead:
+    """Parse ``path`` into a staging table and return the query that shapes its rows into ``table``'s
+    columns (see ``read_source_file``); ``read.table`` is the name the shaped rows are meant for."""
     staging = f"{table}__file"
     with tempfile.TemporaryDirectory(prefix="zengshou-read-") as tmp:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -180,6 +201,7 @@ def read_source_file(
             encoding, malformed = _load_csv(con, path, staging, Path(tmp))
         file_columns = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()]
     if not file_columns:
+        con.execute(f"DROP TABLE IF EXISTS {staging}")
         raise UnreadableFile(f"{path.name}: no header row")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         file_columns = _dedupe(original)
@@ -199,8 +221,21 @@ def read_source_file(
             headers[alias] = col
             selects.append(f'NULLIF(TRIM({quoted}), \'\') AS "{alias}"')
     missing = [h for h, raw in shape.items() if raw not in found]
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(selects)} FROM {staging}")
-    con.execute(f"DROP TABLE {staging}")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
     # Lines DuckDB could not parse are rows too: they are counted and quarantined, never lost.
-    return ReadResult(table, encoding, rows + len(malformed), found, missing, extras, malformed, headers)
+    read = ReadResult(table, encoding, rows + len(malformed), found, missing, extras, malformed, headers)
+    return StagedRead(read, f"SELECT {', '.join(selects)} FROM {staging}", staging)
+
+
+def read_source_file(
+    con: duckdb.DuckDBPyConnection, path: Path, shape: dict[str, str], table: str
+) -> ReadResult:
+    """Read ``path`` into ``table`` with raw column names from ``shape`` and a 1-based ``source_row``.
+
+    Unknown headers are kept as columns named by their original header (their values are folded into
+    ``extra_fields`` by the loader). Required headers that are absent are reported, not invented.
+    """
+    staged = stage_source_file(con, path, shape, table)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {staged.select_sql}")
+    con.execute(f"DROP TABLE {staged.staging}")
+    return staged.read
