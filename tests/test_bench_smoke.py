@@ -1,0 +1,34 @@
+"""Smoke test of the benchmark (issue 5): `bench/run.py --scale demo --repeat 1 --no-write` runs every
+part — (a) floor, (b) `zengshou run`, (c) the pandas baseline, (d) month N after a history — on a small
+landing dir and the KPI check between (b) and (c) passes. No timing assertions: CI machines vary; the
+figures that matter are in BENCHMARKS.md, measured at province scale by `make bench`.
+
+Marked ``slow`` like the other end-to-end tests (deselect with ``-m "not slow"``); it takes ~2-3 min.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_bench_demo_smoke(tmp_path: Path) -> None:
+    work = tmp_path / "bench"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--scale", "demo", "--repeat", "1", "--no-write",
+         "--work", str(work)],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "KPI check (b) vs (c): **equal**" in proc.stdout
+    results = json.loads((work / "results.json").read_text())
+    summary = results["summary"]
+    for key in ("a_wall", "b_wall", "c_wall", "d_first", "d_last", "b_validation", "b_dbt_build"):
+        assert summary[key] > 0, key
+    assert results["check"]["equal"]
