@@ -19,3 +19,12 @@ def test_every_raw_rule_has_an_expectation() -> None:
     for source, rules in RULES.items():
         metas = {e.meta.get("rule") for e in suites[SUITE_OF[source]].expectations if e.meta}
         assert {r.name for r in rules} <= metas
+
+
+def test_every_mart_has_a_suite() -> None:
+    """Each published mart model (dbt/models/marts/**) gets a GE suite, hence a `ge_suite` asset check."""
+    from dagster_project.quality.suites import MART_SUITE_NAMES
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    models = {f"marts.{p.stem}" for p in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    assert models == set(MART_SUITE_NAMES)

@@ -22,8 +22,16 @@ from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, HR_TABLES, MEMBER_C
 REGION_LEVELS = ["province", "prefecture", "county"]
 STATUSES = ["met", "not_met", "no_target", "no_data"]
 WORK_REGIONS = ["县内", "县外省内", "省外", "国外"]
+# 证书类型: the three certificate categories of the national skills certification system (人社部).
+CERTIFICATE_TYPES = ["职业资格证书", "职业技能等级证书", "专项职业能力证书"]
+GROUP_DIMENSIONS = ["key_assistance_county", "relocated", "monitoring_category", "returnee"]
+YES_NO_UNKNOWN = ["是", "否", "未知"]
+KEY_LENGTH = 64  # person_key / household_key: hex HMAC-SHA256
 MART_SUITE_NAMES = ("marts.kpi_scorecard", "marts.fct_employment_duration", "marts.fct_income_growth",
-                    "marts.fct_relief_wage_ratio", "marts.dim_region", "marts.fct_system_reconciliation")
+                    "marts.fct_relief_wage_ratio", "marts.dim_region", "marts.fct_system_reconciliation",
+                    "marts.fct_employment_service", "marts.fct_jobseeker", "marts.fct_labor_brand_member",
+                    "marts.fct_public_welfare_post", "marts.fct_rural_talent", "marts.fct_skill_certificate",
+                    "marts.fct_subsidy_payment", "marts.fct_training", "marts.kpi_scorecard_by_group")
 RECONCILIATION_CHECKS = ["public_post", "jobseeker_employed", "hr_not_in_monitoring"]
 
 
@@ -51,8 +59,21 @@ def _not_null(suite: gx.ExpectationSuite, *columns: str) -> None:
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
 
 
+def _rows_breaking(name: str, condition: str, reason: str) -> gxe.UnexpectedRowsExpectation:
+    """A row rule on a mart: the rows where ``condition`` holds are unexpected."""
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=f"SELECT * FROM {{batch}} WHERE {condition}",
+                                         description=f"{name}: {reason}", meta={"rule": name})
+
+
 def mart_suites() -> list[gx.ExpectationSuite]:
     """Expectations on the published marts: what BI users rely on beyond the dbt contract."""
+    suites = [*_monitoring_mart_suites(), *_hr_mart_suites(), _group_scorecard_suite()]
+    assert tuple(s.name for s in suites) == MART_SUITE_NAMES
+    return suites
+
+
+def _monitoring_mart_suites() -> list[gx.ExpectationSuite]:
+    """The scorecard, the monitoring and relief facts, the region dimension and the reconciliation."""
     score = gx.ExpectationSuite(name="marts.kpi_scorecard")
     _not_null(score, "as_of_month", "year", "region_level", "region_code", "region_name", "kpi_code", "status")
     score.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="region_level", value_set=REGION_LEVELS))
@@ -91,14 +112,95 @@ def mart_suites() -> list[gx.ExpectationSuite]:
     _not_null(recon, "as_of_month", "check_code", "compared_count", "mismatch_count", "tolerance")
     recon.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="check_code", value_set=RECONCILIATION_CHECKS))
     recon.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="tolerance", min_value=0, max_value=1))
-    recon.add_expectation(gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query="SELECT * FROM {batch} WHERE mismatch_rate > tolerance",
-        description="reconciliation_within_tolerance: 两系统不一致率超过容忍度 ZENGSHOU_RECONCILIATION_TOLERANCE",
-        meta={"rule": "reconciliation_within_tolerance"},
-    ))
-    suites = [score, duration, income, relief, region, recon]
-    assert tuple(s.name for s in suites) == MART_SUITE_NAMES
-    return suites
+    recon.add_expectation(_rows_breaking("reconciliation_within_tolerance", "mismatch_rate > tolerance",
+                                         "两系统不一致率超过容忍度 ZENGSHOU_RECONCILIATION_TOLERANCE"))
+    return [score, duration, income, relief, region, recon]
+
+
+def _hr_fact_suite(name: str, id_column: str, *not_null: str) -> gx.ExpectationSuite:
+    """An HR fact mart: its id and the columns deciding which snapshots a row counts for are filled,
+    one row per id, and person_key is a 64-character keyed hash (it joins to the monitoring marts)."""
+    suite = gx.ExpectationSuite(name=name)
+    _not_null(suite, id_column, "person_key", *not_null)
+    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=id_column))
+    suite.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="person_key", value=KEY_LENGTH))
+    return suite
+
+
+def _hr_mart_suites() -> list[gx.ExpectationSuite]:
+    """The HR-platform fact marts (marts/hr): the base suite of ``_hr_fact_suite`` plus the code lists,
+    amounts and date order the HR KPIs read. A row breaking them is still published (SPEC §3: odd
+    values are reported, not rejected), so these are warnings for the BI user, not load decisions."""
+    from dagster_project.ingest.hr_platform import SERVICE_TYPES, TALENT_TYPES
+
+    service = _hr_fact_suite("marts.fct_employment_service", "service_id", "service_type", "service_date")
+    service.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="service_type", value_set=list(SERVICE_TYPES)))
+
+    jobseeker = _hr_fact_suite("marts.fct_jobseeker", "reg_id", "registered_on")
+    jobseeker.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="county_code", value=6))
+
+    brand = _hr_fact_suite("marts.fct_labor_brand_member", "member_id", "brand_name", "joined_on")
+    brand.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="county_code", value=6))
+
+    post = _hr_fact_suite("marts.fct_public_welfare_post", "assignment_id", "start_date")
+    post.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="monthly_subsidy_yuan", min_value=0))
+    post.add_expectation(_rows_breaking("post_end_before_start", "end_date < start_date",
+                                        "离岗日期早于上岗日期 / end_date before start_date"))
+
+    talent = _hr_fact_suite("marts.fct_rural_talent", "talent_id", "county_code", "village_name")
+    talent.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="talent_type", value_set=list(TALENT_TYPES)))
+
+    certificate = _hr_fact_suite("marts.fct_skill_certificate", "certificate_no", "issued_on")
+    certificate.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="certificate_type",
+                                                                value_set=CERTIFICATE_TYPES))
+
+    return [service, jobseeker, brand, post, talent, certificate, _subsidy_payment_suite(), _training_suite()]
+
+
+def _subsidy_payment_suite() -> gx.ExpectationSuite:
+    """Subsidies due: one row per assignment and period month (a second row would count a subsidy
+    twice in subsidy_on_time_full_rate), amounts not negative. person_key is NULL when the
+    assignment is unknown, so it is not required here (only its length when present)."""
+    payment = gx.ExpectationSuite(name="marts.fct_subsidy_payment")
+    _not_null(payment, "payment_id", "assignment_id", "period_month")
+    payment.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["assignment_id", "period_month"]))
+    payment.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="amount_due_yuan", min_value=0))
+    payment.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="amount_paid_yuan", min_value=0))
+    payment.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="person_key", value=KEY_LENGTH))
+    return payment
+
+
+def _training_suite() -> gx.ExpectationSuite:
+    """Trainings: end_date decides the year a training counts in, so it may not precede start_date."""
+    training = _hr_fact_suite("marts.fct_training", "training_id")
+    training.add_expectation(_rows_breaking("training_end_before_start", "end_date < start_date",
+                                            "结业日期早于开班日期 / end_date before start_date"))
+    return training
+
+
+def _group_scorecard_suite() -> gx.ExpectationSuite:
+    """The key-group scorecard: one row per snapshot × region × group × KPI, the group values the
+    notice names (monitoring_category keeps any exported category, so only the yes/no/unknown
+    dimensions have a closed list), and KPI values within the range their definition allows."""
+    group = gx.ExpectationSuite(name="marts.kpi_scorecard_by_group")
+    _not_null(group, "as_of_month", "region_code", "kpi_code", "status")
+    group.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
+        column_list=["as_of_month", "region_code", "group_dimension", "group_value", "kpi_code"]))
+    group.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES))
+    dimensions, yes_no = ", ".join(f"'{d}'" for d in GROUP_DIMENSIONS), ", ".join(f"'{v}'" for v in YES_NO_UNKNOWN)
+    group.add_expectation(_rows_breaking(
+        "group_value_known",
+        f"group_dimension IS NULL OR group_value IS NULL OR group_dimension NOT IN ({dimensions}) "
+        f"OR (group_dimension <> 'monitoring_category' AND group_value NOT IN ({yes_no}))",
+        "分组维度不在 4 个维度之内，或 是/否 维度的分组值不是 是、否、未知 / unknown group dimension or value"))
+    group.add_expectation(_rows_breaking(
+        "kpi_value_in_range",
+        "(kpi_code IN ('out_of_province_share', 'organized_outflow_share') AND NOT actual_value BETWEEN 0 AND 1) "
+        "OR (kpi_code = 'avg_employment_months' AND NOT actual_value BETWEEN 0 AND 12) "
+        "OR (kpi_code = 'employment_vs_prior_year' AND actual_value < 0) "
+        "OR (kpi_code = 'wage_income_per_capita_growth' AND actual_value < -1)",
+        "指标值超出定义范围（占比 0–1、平均务工月数 0–12、人数比 >= 0、增长率 >= -1）/ KPI value out of its range"))
+    return group
 
 
 def raw_suites() -> list[gx.ExpectationSuite]:
