@@ -110,20 +110,20 @@ def _duckdb_type(column: sa.Column) -> str:
     raise TypeError(f"no DuckDB type for {column.table.name}.{column.name} ({col_type!r})")
 
 
-def _arrow_type(column: sa.Column) -> pa.DataType:
-    """Arrow type used to hand a chunk to DuckDB.
+def _to_arrow(column: sa.Column, values: Sequence[Any]) -> pa.Array:
+    """One column of a chunk as Arrow, in whatever type the driver produced; DuckDB casts it to the
+    column's type in bulk (the typed SELECT in ``_pull_table``).
 
-    Decimals travel as text and are cast by DuckDB: SQLite hands back floats scaled to 10 decimal
-    places, which Arrow's exact decimal conversion would refuse, while DuckDB's cast rounds them.
+    Drivers differ: SQLite hands back timestamps and dates as text and decimals as floats, psycopg2
+    datetime and Decimal objects. Text columns stay text. A column mixing types (SQLite is dynamically
+    typed: a number in a text column) travels as text, as the source's own rendering of each value.
     """
-    col_type = column.type
-    if isinstance(col_type, sa.Boolean):
-        return pa.bool_()
-    if isinstance(col_type, sa.DateTime):
-        return pa.timestamp("us")
-    if isinstance(col_type, sa.Date):
-        return pa.date32()
-    return pa.string()
+    try:
+        if isinstance(column.type, sa.String):
+            return pa.array(values, type=pa.string())
+        return pa.array(values)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values], type=pa.string())
 
 
 def _quote(name: str) -> str:
@@ -241,13 +241,44 @@ def _make_engine(url: str) -> Engine:
     return sa.create_engine(url, connect_args=connect_args)
 
 
+def _unprocessed(column: sa.Column) -> sa.ColumnElement:
+    """The column as the driver returns it, without SQLAlchemy's per-value result processing.
+
+    SQLite keeps timestamps as text and decimals as floats; SQLAlchemy's DateTime/Numeric processors
+    parse every value in Python (about half of the pull's time at province scale). DuckDB casts the
+    values in bulk instead (the typed SELECT in ``_pull_table``), whatever the driver hands back:
+    text from SQLite, datetime/Decimal objects from psycopg2.
+    """
+    if isinstance(column.type, (sa.DateTime, sa.Date, sa.Numeric)):
+        return sa.type_coerce(column, sa.String).label(column.name)
+    return column
+
+
 def _select(table: sa.Table, watermark: dt.datetime | None) -> sa.Select:
-    """Rows changed since the watermark (inclusive), plus rows whose updated_at is NULL."""
-    stmt = sa.select(*table.columns)
+    """Rows changed since the watermark (inclusive), plus rows whose updated_at is NULL.
+
+    Unordered on purpose: an ORDER BY made SQLite sort millions of rows through temp files (most of
+    the pull's time at province scale); DuckDB numbers the rows afterwards (``_number_rows``).
+    """
+    stmt = sa.select(*(_unprocessed(c) for c in table.columns))
     if watermark is not None:
         stmt = stmt.where(sa.or_(table.c.updated_at >= watermark, table.c.updated_at.is_(None)))
-    # NULLs last on every backend (MySQL has no NULLS LAST), so source_row numbers are reproducible.
-    return stmt.order_by(table.c.updated_at.is_(None), table.c.updated_at, *table.primary_key.columns)
+    return stmt
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, fetched: str, stage: str, pk_names: Sequence[str]) -> None:
+    """Stage the fetched rows numbered in a reproducible order: updated_at (NULLs last), then the key.
+
+    ``_source_row`` is what the quarantine reports as the row of the pull, so it must not depend on
+    the order a backend happens to return rows in; fetch order only breaks ties between copies of a
+    key with the same updated_at (a source without an enforced key).
+    """
+    order = ", ".join(["updated_at ASC NULLS LAST", *(_quote(c) for c in pk_names), "_source_row"])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {stage} AS "
+        f"SELECT * REPLACE (row_number() OVER (ORDER BY {order}) AS _source_row) FROM {fetched}"
+    )
+    con.execute(f"DROP TABLE {fetched}")
 
 
 def _chunk_to_arrow(rows: Sequence[sa.Row], columns: Sequence[sa.Column], first_row: int) -> pa.Table:
@@ -255,11 +286,7 @@ def _chunk_to_arrow(rows: Sequence[sa.Row], columns: Sequence[sa.Column], first_
     arrays: dict[str, pa.Array] = {}
     values_by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     for column, values in zip(columns, values_by_column, strict=True):
-        arrow_type = _arrow_type(column)
-        if arrow_type == pa.string():
-            # SQLite is dynamically typed: a number in a text column comes back as int/float.
-            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
-        arrays[column.name] = pa.array(values, type=arrow_type)
+        arrays[column.name] = _to_arrow(column, values)
     arrays["_source_row"] = pa.array(range(first_row, first_row + len(rows)), type=pa.int64())
     return pa.table(arrays)
 
@@ -349,7 +376,7 @@ def _pull_table(
     ).fetchone()
     watermark_before: dt.datetime | None = row[0] if row else None
 
-    stage = "hr_stage"
+    fetched, stage = "hr_fetched", "hr_stage"
     typed = ", ".join(
         f"CAST({_quote(c.name)} AS {_duckdb_type(c)}) AS {_quote(c.name)}" for c in columns
     )
@@ -367,7 +394,7 @@ def _pull_table(
     con.begin()
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} ("
+            f"CREATE OR REPLACE TEMP TABLE {fetched} ("
             + ", ".join(f"{_quote(c.name)} {_duckdb_type(c)}" for c in columns)
             + ", _source_row BIGINT, _rule VARCHAR, _original_values VARCHAR)"
         )
@@ -379,12 +406,13 @@ def _pull_table(
             con.register("hr_chunk", chunk)
             try:
                 con.execute(
-                    f"INSERT INTO {stage} SELECT *, "
+                    f"INSERT INTO {fetched} SELECT *, "
                     f"CASE WHEN _rule IS NULL THEN NULL ELSE CAST(to_json({{{json_fields}}}) AS VARCHAR) END "
                     f"FROM (SELECT *, {rule_case} AS _rule FROM (SELECT {typed}, _source_row FROM hr_chunk))"
                 )
             finally:
                 con.unregister("hr_chunk")
+        _number_rows(con, fetched, stage, pk_names)
 
         counts = con.execute(
             f"""
