@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,11 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 DEV_PII_SALT = "zengshou-development-salt-not-for-production"
 ALERT_FORMATS = ("dingtalk", "wecom", "slack", "generic")
+# DuckDB's own default is 80 % of RAM *per database instance*; the Dagster process and the dbt
+# subprocess each open one, so together they could claim far more than the machine has. With a cap,
+# DuckDB spills sorts, joins and windows to <warehouse>.tmp instead (issue 5: peak memory <= 6 GiB).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -34,6 +40,7 @@ class Settings:
     bi_db_url: str | None
     max_reject_rate: float
     reconciliation_tolerance: float = 0.05
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def salt_is_default(self) -> bool:
@@ -64,6 +71,7 @@ class Settings:
             "ZENGSHOU_HMAC_INNER_PAD": inner,
             "ZENGSHOU_HMAC_OUTER_PAD": outer,
             "ZENGSHOU_RECONCILIATION_TOLERANCE": repr(self.reconciliation_tolerance),
+            "ZENGSHOU_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
 
 
@@ -92,7 +100,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         bi_db_url=env.get("ZENGSHOU_BI_DB_URL") or None,
         max_reject_rate=rate,
         reconciliation_tolerance=tolerance,
+        duckdb_memory_limit=duckdb_memory_limit(env),
     )
+
+
+def duckdb_memory_limit(env: dict[str, str] | None = None) -> str:
+    """``ZENGSHOU_DUCKDB_MEMORY_LIMIT`` (default 2GB): the cap on each DuckDB instance's memory, checked
+    here so a typo fails at start (exit 2) rather than inside a load or the dbt build."""
+    env = os.environ if env is None else env
+    raw = (env.get("ZENGSHOU_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
+    if not _MEMORY_LIMIT.match(raw):
+        raise ConfigError(f"ZENGSHOU_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {raw!r}")
+    return raw
 
 
 def _fraction(env: dict[str, str], name: str, default: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import SEEDS_DIR
+from dagster_project.settings import SEEDS_DIR, duckdb_memory_limit
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -54,6 +54,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
         if not read_only:
             con.execute(DDL)
         yield con

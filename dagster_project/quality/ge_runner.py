@@ -28,7 +28,7 @@ from great_expectations.execution_engine import sqlalchemy_execution_engine as _
 
 from dagster_project.quality.data_docs import DataDocsPage, record_validation
 from dagster_project.quality.suites import load_stored_suites
-from dagster_project.settings import EXPECTATIONS_DIR
+from dagster_project.settings import EXPECTATIONS_DIR, duckdb_memory_limit
 
 _lock = threading.Lock()
 
@@ -131,6 +131,11 @@ def _target(config: Any) -> str:
     return "table"
 
 
+def warehouse_url(warehouse: Path) -> str:
+    """SQLAlchemy URL GE reads the warehouse through, with the same memory cap as every connection."""
+    return f"duckdb:///{warehouse}?memory_limit={duckdb_memory_limit()}"
+
+
 def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
     """Validate ``query``'s rows in the warehouse against the stored suite ``suite_name``."""
     enable_duckdb_sql_path()
@@ -138,7 +143,7 @@ def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
     with _lock:  # GE contexts are not thread-safe; validations are short
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = context.data_sources.add_sql(name="warehouse", connection_string=f"duckdb:///{warehouse}")
+        source = context.data_sources.add_sql(name="warehouse", connection_string=warehouse_url(warehouse))
         asset = source.add_query_asset(name="batch", query=query)
         batch = asset.add_batch_definition_whole_table("whole").get_batch()
         try:

@@ -1,0 +1,60 @@
+"""ZENGSHOU_DUCKDB_MEMORY_LIMIT (issue 5: peak memory) reaches every DuckDB instance zengshou opens on
+the warehouse: the loaders' connections, Great Expectations' engine and the dbt subprocess. Without the
+cap each instance may take 80 % of RAM (DuckDB's default), and at province scale dbt did (9.9 GiB)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dagster_project.ingest import warehouse
+from dagster_project.settings import DBT_PROJECT_DIR, ConfigError, load_settings
+from tests.knownanswer.pipeline import BIN_DIR
+
+# DuckDB reports the limit in binary units: 300MB = 300e6 bytes = 286.1 MiB.
+LIMIT, REPORTED = "300MB", "286.1 MiB"
+
+
+def test_loader_connections_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENGSHOU_DUCKDB_MEMORY_LIMIT", LIMIT)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)
+
+
+def test_great_expectations_engine_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_project.quality.ge_runner import warehouse_url
+
+    monkeypatch.setenv("ZENGSHOU_DUCKDB_MEMORY_LIMIT", LIMIT)
+    engine = sa.create_engine(warehouse_url(tmp_path / "w.duckdb"))
+    try:
+        with engine.connect() as con:
+            assert con.exec_driver_sql("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)
+    finally:
+        engine.dispose()
+
+
+def test_dbt_connections_are_capped(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENGSHOU_")}
+    env.update({"ZENGSHOU_WAREHOUSE": str(tmp_path / "w.duckdb"), "ZENGSHOU_DUCKDB_MEMORY_LIMIT": LIMIT})
+    env.update(load_settings(env).dbt_env())
+    proc = subprocess.run(
+        [str(BIN_DIR / "dbt"), "show", "--inline", "select current_setting('memory_limit') as memory_limit",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path), "--output", "json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f'"memory_limit": "{REPORTED}"' in proc.stdout
+
+
+@pytest.mark.parametrize("bad", ["lots", "2", "-1GB", "2 GBs"])
+def test_malformed_limit_is_a_configuration_error(bad: str) -> None:
+    with pytest.raises(ConfigError, match="ZENGSHOU_DUCKDB_MEMORY_LIMIT"):
+        load_settings({"ZENGSHOU_DUCKDB_MEMORY_LIMIT": bad})
+
+
+def test_default_limit_is_passed_to_dbt() -> None:
+    assert load_settings({}).dbt_env()["ZENGSHOU_DUCKDB_MEMORY_LIMIT"] == "2GB"
