@@ -1,6 +1,7 @@
 """Smoke test of the benchmark (issue 5): `bench/run.py --scale demo --repeat 1 --no-write` runs every
 part — (a) floor, (b) `zengshou run`, (c) the pandas baseline, (d) month N after a history — on a small
-landing dir and the KPI check between (b) and (c) passes. No timing assertions: CI machines vary; the
+landing dir (the history of (d) shortened to month 2 after month 1) and the KPI check between (b) and (c)
+passes. No timing assertions: CI machines vary; the
 figures that matter are in BENCHMARKS.md, measured at province scale by `make bench`.
 
 Marked ``slow`` like the other end-to-end tests (deselect with ``-m "not slow"``); it takes ~2-3 min.
@@ -22,7 +23,7 @@ def test_bench_demo_smoke(tmp_path: Path) -> None:
     work = tmp_path / "bench"
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run.py"), "--scale", "demo", "--repeat", "1", "--no-write",
-         "--work", str(work)],
+         "--history-months", "2", "--work", str(work)],
         cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

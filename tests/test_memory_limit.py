@@ -57,4 +57,4 @@ def test_malformed_limit_is_a_configuration_error(bad: str) -> None:
 
 
 def test_default_limit_is_passed_to_dbt() -> None:
-    assert load_settings({}).dbt_env()["ZENGSHOU_DUCKDB_MEMORY_LIMIT"] == "2GB"
+    assert load_settings({}).dbt_env()["ZENGSHOU_DUCKDB_MEMORY_LIMIT"] == "1.5GB"
