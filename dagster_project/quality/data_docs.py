@@ -40,6 +40,11 @@ log = logging.getLogger("zengshou.data_docs")
 SITE_NAME = "zengshou"
 DOCS_DIR_ENV = "ZENGSHOU_DATA_DOCS_DIR"
 KEEP_PER_SUITE = 50              # newest validations kept (JSON + page) per suite
+# The index lists the newest validations only: GE re-reads every listed result each time it rebuilds
+# the index (after each validation), ~6 ms apiece. At 500 (GE's usual) and 26 suites x 50 kept, that
+# was ~3 s per validation, ~80 s per run, once the site filled up; 100 keeps ~4 runs' worth in view
+# (older pages stay on disk, linked from each run's check metadata).
+INDEX_LIMIT = 100
 PUBLIC_SAMPLE_PREFIXES = ("marts.",)
 SAMPLE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
                "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
@@ -114,7 +119,7 @@ def _context(docs_dir: Path) -> Any:
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": 500},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT},
     }}
     return gx.get_context(project_config=config, mode="ephemeral")
 

@@ -99,3 +99,17 @@ def test_old_validations_are_pruned_and_errors_never_raise(ge_warehouse: Path, t
     assert not pages[0].page.exists() and pages[1].page.exists() and pages[2].page.exists()
     assert len(list((tmp_path / "docs_validations").rglob("*.json"))) == 2
     assert record_validation(object(), docs_dir=docs) is None          # logged, not raised
+
+
+def test_index_lists_only_the_newest_validations(ge_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GE re-reads every listed result whenever it rebuilds the index, so the index is capped at
+    INDEX_LIMIT (here 2): the newest runs are linked, older ones are not; their pages stay on disk."""
+    monkeypatch.delenv(data_docs.DOCS_DIR_ENV, raising=False)
+    monkeypatch.setattr(data_docs, "INDEX_LIMIT", 2)
+    result = _ge_result(ge_warehouse, "marts.pin", "SELECT * FROM landing.members")
+    pages = [record_validation(result, ge_warehouse, batch_label="SELECT * FROM landing.members",
+                               run_name=f"run-{i}") for i in range(4)]
+    assert all(p is not None and p.page.exists() for p in pages)
+    index = pages[-1].index.read_text("utf-8")
+    linked = sorted(run for run in ("run-0", "run-1", "run-2", "run-3") if f"/{run}/" in index)
+    assert linked == ["run-2", "run-3"]
