@@ -51,3 +51,35 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert sim.returncode == 0, sim.stderr[-3000:]
     first = subprocess.run([str(bin_dir / "zengshou"), "run"], env=env, capture_output=True, text=True, timeout=1800)
     return {"root": root, "env": env, "first": first, "warehouse": root / "wh" / "zengshou.duckdb"}
+
+
+# Parallel test workers (`pytest -n 2 --dist loadgroup`, Makefile `test`): tests that share an expensive
+# fixture must run on one worker, or each worker would build it again. Every test gets a group: the
+# shared-fixture groups below, else its own module (so module-scoped fixtures are built once too).
+SHARED_FIXTURE_GROUPS = {
+    "tests/knownanswer/test_facts.py": "knownanswer",  # main_run / mixed_run (session fixtures)
+    "tests/knownanswer/test_privacy_and_formats.py": "knownanswer",
+    "tests/knownanswer/test_scorecard.py": "knownanswer",
+    "tests/knownanswer_hr/": "knownanswer_hr",  # the HR known-answer runs
+    "tests/serving/": "serving",                # the serving warehouse (session fixture)
+    "tests/test_demo_end_to_end.py": "demo_pipeline",
+    "tests/test_report.py": "demo_pipeline",
+}
+
+
+# The longest groups start first (measured in CI, longest first), so the two workers finish together
+# instead of one of them starting a 6-minute group at the end.
+LONGEST_FIRST = ("tests/test_bench_smoke.py", "knownanswer", "tests/knownanswer/test_lifecycle.py", "demo_pipeline",
+                 "knownanswer_hr", "tests/knownanswer/test_bad_rows.py", "serving")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    groups = {}
+    for item in items:
+        rel = Path(str(item.path)).relative_to(root).as_posix()
+        group = next((g for prefix, g in SHARED_FIXTURE_GROUPS.items() if rel.startswith(prefix)), rel)
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {g: i for i, g in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda it: rank.get(groups[it.nodeid], len(rank)))  # stable: module order kept

@@ -10,10 +10,12 @@ authentication), so no superuser password is needed or stored.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,9 +72,22 @@ def _cluster_line() -> list[str] | None:
 
 
 def ensure_cluster() -> Cluster:
-    """Start cluster 15/main (creating it if missing) and wait until it accepts connections."""
+    """Start cluster 15/main (creating it if missing) and wait until it accepts connections.
+
+    Under a machine-wide lock: the test workers (pytest -n 2) and other sessions on the machine start
+    their sessions at the same moment, and a second `pg_ctlcluster start` fails while the first runs.
+    """
     if not binaries_present():
         raise PostgresUnavailable(f"PostgreSQL {PG_VERSION} binaries not found under {PG_BIN}")
+    with open(Path(tempfile.gettempdir()) / "zengshou-tests-pg.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            return _start_cluster()
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _start_cluster() -> Cluster:
     fields = _cluster_line()
     if fields is None:
         subprocess.run(["pg_createcluster", PG_VERSION, PG_CLUSTER], capture_output=True, text=True,

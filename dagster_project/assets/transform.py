@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets (staging -> intermediate -> marts), its tests as asset checks, and
 Great Expectations suites on the marts as further asset checks."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -40,16 +41,28 @@ def ensure_manifest() -> Path:
     definitions directly, so they need the same preparation here.
     """
     manifest = DBT_PROJECT.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        env = {**os.environ, **load_settings().dbt_env()}
-        proc = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
-            env=env, capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    # One parser at a time: processes that load the definitions together (the UI's code server and a
+    # `zengshou run`, parallel test workers) would otherwise write dbt/target at the same time.
+    with open(manifest.parent / ".parse.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+                _parse()
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     return manifest
+
+
+def _parse() -> None:
+    env = {**os.environ, **load_settings().dbt_env()}
+    proc = subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
 
 
 class ZengshouDbtTranslator(DagsterDbtTranslator):
