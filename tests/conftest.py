@@ -53,9 +53,11 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "env": env, "first": first, "warehouse": root / "wh" / "zengshou.duckdb"}
 
 
-# Parallel test workers (`pytest -n 2 --dist loadgroup`, Makefile `test`): tests that share an expensive
-# fixture must run on one worker, or each worker would build it again. Every test gets a group: the
-# shared-fixture groups below, else its own module (so module-scoped fixtures are built once too).
+# Parallel test workers (`pytest -n 2`, Makefile `test`): tests that share an expensive fixture must run
+# on one worker, or each worker would build it again. Every test belongs to a group: the shared-fixture
+# groups below, else its own module (so module-scoped fixtures are built once too). xdist's own
+# `--dist loadgroup` cannot do this under pytest 9 (it renames item._nodeid, which pytest 9 no longer
+# reads), so the scheduler below groups by these paths directly.
 SHARED_FIXTURE_GROUPS = {
     "tests/knownanswer/test_facts.py": "knownanswer",  # main_run / mixed_run (session fixtures)
     "tests/knownanswer/test_privacy_and_formats.py": "knownanswer",
@@ -65,21 +67,33 @@ SHARED_FIXTURE_GROUPS = {
     "tests/test_demo_end_to_end.py": "demo_pipeline",
     "tests/test_report.py": "demo_pipeline",
 }
-
-
 # The longest groups start first (measured in CI, longest first), so the two workers finish together
 # instead of one of them starting a 6-minute group at the end.
 LONGEST_FIRST = ("tests/test_bench_smoke.py", "knownanswer", "tests/knownanswer/test_lifecycle.py", "demo_pipeline",
                  "knownanswer_hr", "tests/knownanswer/test_bad_rows.py", "serving")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = Path(str(config.rootpath))
-    groups = {}
-    for item in items:
-        rel = Path(str(item.path)).relative_to(root).as_posix()
-        group = next((g for prefix, g in SHARED_FIXTURE_GROUPS.items() if rel.startswith(prefix)), rel)
-        item.add_marker(pytest.mark.xdist_group(group))
-        groups[item.nodeid] = group
+def test_group(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return next((g for prefix, g in SHARED_FIXTURE_GROUPS.items() if module.startswith(prefix)), module)
+
+
+test_group.__test__ = False  # a helper, not a test
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {g: i for i, g in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda it: rank.get(groups[it.nodeid], len(rank)))  # stable: module order kept
+    items.sort(key=lambda it: rank.get(test_group(it.nodeid), len(rank)))  # stable: module order kept
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Whole groups (``test_group``) go to one worker, in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return test_group(nodeid)
+
+    config.option.loadscopereorder = False  # keep LONGEST_FIRST (xdist would order by test count)
+    return GroupScheduling(config, log)
