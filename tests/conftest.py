@@ -86,6 +86,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda it: rank.get(test_group(it.nodeid), len(rank)))  # stable: module order kept
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: harmless when it is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
 
