@@ -14,7 +14,6 @@ Run: ``python -m bench.baseline --landing DIR --out kpis.parquet [--json stats.j
 from __future__ import annotations
 
 import argparse
-import codecs
 import datetime as dt
 import json
 import os
@@ -30,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 sys.path.insert(0, str(REPO))
 
+from dagster_project.ingest.readers import detect_encoding  # noqa: E402
 from dagster_project.source_shapes import (  # noqa: E402  (the shapes: which header is which column)
     EMPLOYMENT_CHANNELS,
     HOUSEHOLD_COLUMNS,
@@ -60,18 +60,6 @@ ORGANISED = ("政府组织输出", "劳务中介")
 # reading
 # ------------------------------------------------------------------------------------------------
 
-def _encoding(path: Path) -> str:
-    with path.open("rb") as fh:
-        head = fh.read(4 * 1024 * 1024)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
 def _cell(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -90,7 +78,7 @@ def read_file(path: Path, shape: dict[str, str]) -> pd.DataFrame:
         df = pd.read_excel(path, dtype=object)
         df = df.apply(lambda col: col.map(_cell)).astype("str")
     else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=_encoding(path), on_bad_lines="skip")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=detect_encoding(path), on_bad_lines="skip")
     lookup = canonical_map(shape)
     rename, seen = {}, set()
     for col in df.columns:

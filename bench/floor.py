@@ -14,7 +14,6 @@ Run: ``python -m bench.floor --landing DIR --db FILE --json OUT``.
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import sqlite3
 import sys
@@ -25,30 +24,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-_CHUNK = 16 * 1024 * 1024
-
-
-def _encoding(path: Path) -> str:
-    with path.open("rb") as fh:
-        head = fh.read(4 * 1024 * 1024)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from dagster_project.ingest.readers import detect_encoding, transcode_to_utf8
 
 
 def _csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, tmp: Path) -> None:
-    source = path
-    if _encoding(path) == "gb18030":
-        source = tmp / (path.stem + ".utf8.csv")
-        decoder = codecs.getincrementaldecoder("gb18030")()
-        with path.open("rb") as src, source.open("wb") as dst:
-            while chunk := src.read(_CHUNK):
-                dst.write(decoder.decode(chunk).encode("utf-8"))
-            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    # The loader's own encoding sniffing and GB18030 -> UTF-8 transcoding (DuckDB reads UTF-8 only).
+    encoding = detect_encoding(path)
+    source = path if encoding in ("utf-8", "utf-8-sig") else transcode_to_utf8(path, encoding, tmp)
     con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_csv(?, header = true, all_varchar = true)',
                 [str(source)])
 

@@ -84,7 +84,8 @@ def detect_encoding(path: Path) -> str:
     return "gb18030"
 
 
-def _transcode_to_utf8(path: Path, encoding: str, out_dir: Path) -> Path:
+def transcode_to_utf8(path: Path, encoding: str, out_dir: Path) -> Path:
+    """A UTF-8 copy of a GB18030 export in out_dir (DuckDB's read_csv reads UTF-8 only), 16 MiB at a time."""
     target = out_dir / (path.stem + ".utf8.csv")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
@@ -145,7 +146,7 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, staging: str, tmp: Path) -> tuple[str, list]:
     encoding = detect_encoding(path)
-    source = path if encoding in ("utf-8", "utf-8-sig") else _transcode_to_utf8(path, encoding, tmp)
+    source = path if encoding in ("utf-8", "utf-8-sig") else transcode_to_utf8(path, encoding, tmp)
     try:
         con.execute(
             f"""CREATE OR REPLACE TABLE {staging} AS SELECT * FROM read_csv(?, header = true,
