@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from dagster_project.alerts import alert_on_run_result
+from dagster_project.alerts.dispatch import step_error
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
@@ -82,9 +83,12 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     out = []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = (error.message if error else "step failed").strip().splitlines()
-            out.append(f"step {event.step_key} failed: {message[0] if message else ''}")
+            _, _, root = step_error(event)  # the cause, not Dagster's "Error occurred while executing op"
+            lines = [ln.strip() for ln in root.splitlines() if ln.strip()]
+            text = lines[0] if lines else "step failed"
+            if text.startswith(("dagster", "duckdb")):  # drop the class prefix: "dagster_project….X: reason"
+                text = text.split(": ", 1)[-1]
+            out.append(f"step {event.step_key} failed: {text}")
     return out
 
 
