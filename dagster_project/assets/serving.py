@@ -23,7 +23,7 @@ MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
         "Every table of schema marts published for BI tools: copied into the serving DuckDB file "
         "(<warehouse dir>/zengshou_serving.duckdb, replaced atomically; open it read-only) and, when "
         "ZENGSHOU_BI_DB_URL is set, into PostgreSQL (schemas marts + marts_zh, reader roles, "
-        "per-prefecture row-level security) in one transaction."
+        "per-prefecture and per-county row-level security) in one transaction."
     ),
     kinds={"duckdb", "postgres"},
 )
@@ -38,6 +38,7 @@ def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "serving_file_seconds": round(served.seconds, 2),
         "rows": dg.MetadataValue.json(served.tables),
         "total_rows": sum(served.tables.values()),
+        "serving_file_withheld": dg.MetadataValue.json(list(served.withheld)),  # county_roles_only lists
         "postgres": "not configured (ZENGSHOU_BI_DB_URL unset)",
     }
     if settings.bi_db_url:
@@ -52,6 +53,7 @@ def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "postgres_seconds": round(published.seconds, 2),
             "postgres_rls_tables": dg.MetadataValue.json(published.rls_tables),
             "postgres_unfiltered_tables": dg.MetadataValue.json(published.unfiltered_tables),
+            "postgres_restricted_tables": dg.MetadataValue.json(published.restricted_tables),
             "postgres_roles": dg.MetadataValue.json(published.roles),
             "postgres_created_roles": dg.MetadataValue.json(published.created_roles),
             "postgres_dropped_dependents": dg.MetadataValue.json(published.dropped_dependents),
