@@ -89,7 +89,7 @@ class RoleNames:
 class PostgresPublish:
     database: str                          # URL without the password
     tables: dict[str, int]                 # mart -> rows
-    rls_tables: dict[str, str]             # mart -> the column its row-level security filters on
+    rls_tables: dict[str, str]             # mart -> its first region column (RLS filters on all of them)
     unfiltered_tables: list[str]           # marts without a region column: readable in full
     roles: list[str]                       # the group roles readers are granted
     created_roles: list[str]
