@@ -26,7 +26,7 @@ MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
         "Every table of schema marts published for BI tools: copied into the serving DuckDB file "
         "(<warehouse dir>/zengshou_serving.duckdb, replaced atomically; open it read-only) and, when "
         "ZENGSHOU_BI_DB_URL is set, into PostgreSQL (schemas marts + marts_zh, reader roles, "
-        "per-prefecture row-level security) in one transaction."
+        "per-prefecture and per-county row-level security) in one transaction."
     ),
     kinds={"duckdb", "postgres"},
 )
@@ -52,6 +52,7 @@ def _publish(context: dg.AssetExecutionContext, settings: Settings) -> dg.Materi
         "serving_file_seconds": round(served.seconds, 2),
         "rows": dg.MetadataValue.json(served.tables),
         "total_rows": sum(served.tables.values()),
+        "serving_file_withheld": dg.MetadataValue.json(list(served.withheld)),  # county_roles_only lists
         "postgres": "not configured (ZENGSHOU_BI_DB_URL unset)",
     }
     if settings.bi_db_url:
@@ -66,6 +67,7 @@ def _publish(context: dg.AssetExecutionContext, settings: Settings) -> dg.Materi
             "postgres_seconds": round(published.seconds, 2),
             "postgres_rls_tables": dg.MetadataValue.json(published.rls_tables),
             "postgres_unfiltered_tables": dg.MetadataValue.json(published.unfiltered_tables),
+            "postgres_restricted_tables": dg.MetadataValue.json(published.restricted_tables),
             "postgres_roles": dg.MetadataValue.json(published.roles),
             "postgres_created_roles": dg.MetadataValue.json(published.created_roles),
             "postgres_dropped_dependents": dg.MetadataValue.json(published.dropped_dependents),
