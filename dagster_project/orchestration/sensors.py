@@ -48,7 +48,6 @@ from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_s
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import warehouse_reader
 from dagster_project.ingest.warehouse_lock import WarehouseBusy
-from dagster_project.orchestration.schedules import HR_PULL_JOB
 from dagster_project.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("zengshou.sensors")
@@ -57,7 +56,6 @@ log = logging.getLogger("zengshou.sensors")
 MONITORING_JOB = "monitoring_snapshot"
 REFRESH_JOB = "refresh_warehouse"
 TRANSFORM_JOB = "transform_marts"
-LOAD_JOBS = (MONITORING_JOB, REFRESH_JOB, HR_PULL_JOB)
 
 TRIGGER_TAG = "zengshou/trigger"
 # Runs write the single-writer DuckDB warehouse; an instance can cap runs by this tag as well as by
@@ -349,15 +347,15 @@ def finished_runs(instance: dg.DagsterInstance, after: int, job_names: tuple[str
 
 
 def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: dg.DagsterInstance | None,
-                  loads_pending: bool) -> tuple[list[dg.RunRequest], str, str | None]:
+                  runs_pending: bool) -> tuple[list[dg.RunRequest], str, str | None]:
     """(requests, cursor, skip reason) of ``marts_after_loads``: rebuild when the raw tables differ from
     what the published marts were built from (``load_state.marts_outdated``), once no load is waiting."""
     state = Cursor.load(cursor)
     if outdated is None or raw == "empty":
         state.requested.pop("marts", None)
         return [], state.dump(), "the published marts are built from the current raw tables"
-    if loads_pending:
-        return [], state.dump(), "loads are queued or running; the marts are rebuilt once after them"
+    if runs_pending:
+        return [], state.dump(), "runs are queued or running; the marts are rebuilt once after them"
     content = f"marts:{raw}"
     go, note = should_request(instance, state, "marts", content, time.time())
     if not go:
@@ -384,8 +382,8 @@ def marts_after_loads(context: dg.SensorEvaluationContext):
     if not ok:
         return dg.SkipReason(BUSY)
     outdated, raw = state
-    pending = context.instance.get_run_records(
-        dg.RunsFilter(job_name=None, statuses=_UNFINISHED, tags=WRITER_TAG), limit=5)
-    loads_pending = any(r.dagster_run.job_name in LOAD_JOBS for r in pending)
-    requests, cursor, skip = marts_request(outdated, raw, context.cursor, context.instance, loads_pending)
+    # Any run still queued or running (a load, a backfill, a transform launched from the UI) may change
+    # the raw tables or publish the marts itself: decide after it, so several loads give one rebuild.
+    runs_pending = bool(context.instance.get_run_records(dg.RunsFilter(statuses=_UNFINISHED), limit=1))
+    requests, cursor, skip = marts_request(outdated, raw, context.cursor, context.instance, runs_pending)
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else skip)

@@ -266,6 +266,8 @@ def _create_zh_views(cur, tables: list[MartTable]) -> None:
     cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(ZH_SCHEMA)),
                 ("数据集市视图（中文列名）/ The marts with Chinese column names",))
     for t in tables:
+        if t.restricted:  # SPEC §2.3: marts_zh shows the counts, never the person list
+            continue
         view = sql.Identifier(ZH_SCHEMA, t.name)
         cols = sql.SQL(", ").join(
             sql.SQL("{} AS {}").format(sql.Identifier(c.name), sql.Identifier(c.label_zh)) for c in t.columns)
@@ -309,7 +311,8 @@ def _grant(cur, tables: list[MartTable], readers: list[str], analyst: str) -> No
         names = [t.name for t in tables if t.restricted == restricted]
         if not names:
             continue
-        objects = sql.SQL(", ").join(sql.Identifier(s, n) for s in (MARTS_SCHEMA, ZH_SCHEMA) for n in names)
+        schemas = (MARTS_SCHEMA,) if restricted else (MARTS_SCHEMA, ZH_SCHEMA)  # no Chinese view of a list
+        objects = sql.SQL(", ").join(sql.Identifier(s, n) for s in schemas for n in names)
         cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(objects, regional if restricted else everyone))
 
 

@@ -219,13 +219,20 @@ def test_every_role_sees_only_its_region_in_every_table_and_view(person_warehous
     finally:
         owner.close()
     # Known answers, worked out from conftest's rows (T4 has no region: province / analyst only).
+    warning = "marts.fct_early_warning_test"  # the list: in marts only, never a marts_zh view (SPEC §2.3)
+    assert all("marts_zh.fct_early_warning_test" not in by_relation for by_relation in seen.values())
+    assert seen["analyst"][warning] == 0      # denied
+    assert seen["province"][warning] == 4
+    assert seen["prefecture 昆明市"][warning] == 3
+    assert seen["county 五华区 (昆明市)"][warning] == 2
+    assert seen["county 麒麟区 (曲靖市)"][warning] == 1
     for schema in ("marts", "marts_zh"):
-        training, warning = f"{schema}.fct_training", f"{schema}.fct_early_warning_test"
-        assert seen["analyst"][training] == 4 and seen["analyst"][warning] == 0      # denied
-        assert seen["province"][training] == 4 and seen["province"][warning] == 4
-        assert seen["prefecture 昆明市"][training] == 2 and seen["prefecture 昆明市"][warning] == 3
-        assert seen["county 五华区 (昆明市)"][training] == 1 and seen["county 五华区 (昆明市)"][warning] == 2
-        assert seen["county 麒麟区 (曲靖市)"][training] == 1 and seen["county 麒麟区 (曲靖市)"][warning] == 1
+        training = f"{schema}.fct_training"
+        assert seen["analyst"][training] == 4
+        assert seen["province"][training] == 4
+        assert seen["prefecture 昆明市"][training] == 2
+        assert seen["county 五华区 (昆明市)"][training] == 1
+        assert seen["county 麒麟区 (曲靖市)"][training] == 1
         # A table with prefecture_code only: the prefecture sees its row, a county role nothing.
         assert seen["prefecture 昆明市"][f"{schema}.fct_jobseeker_by_prefecture"] == 1
         assert seen["county 五华区 (昆明市)"][f"{schema}.fct_jobseeker_by_prefecture"] == 0
@@ -237,10 +244,12 @@ def test_restricted_list_is_invisible_to_the_analyst(person_warehouse: Path, bi_
     _publish(person_warehouse, bi_db)
     roles = RoleNames(bi_db.prefix)
     analyst = bi_db.login_member_of(roles.analyst)
-    # The analyst can neither read the list nor its Chinese view, nor find it in information_schema.
-    for relation in ("marts.fct_early_warning_test", "marts_zh.fct_early_warning_test"):
-        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-            _rows(bi_db, f"SELECT count(*) FROM {relation}", *analyst)
+    # The analyst can neither read the list nor find it in information_schema; marts_zh has no view of
+    # the list at all (SPEC §2.3: marts_zh shows counts per county and reason, not the list).
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _rows(bi_db, "SELECT count(*) FROM marts.fct_early_warning_test", *analyst)
+    assert not _rows(bi_db, "SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh'"
+                            " AND viewname = 'fct_early_warning_test'")
     listed = {r[0] for r in _rows(bi_db, "SELECT table_name FROM information_schema.tables"
                                          " WHERE table_schema IN ('marts', 'marts_zh')", *analyst)}
     assert "fct_early_warning_test" not in listed and "fct_training" in listed
@@ -252,9 +261,9 @@ def test_restricted_list_is_invisible_to_the_analyst(person_warehouse: Path, bi_
     assert roles.analyst not in holders
     assert holders == {roles.province, roles.prefecture("530100"), roles.prefecture("530300"),
                        roles.county("530102"), roles.county("530103"), roles.county("530302")}
-    # A county user looks people up by 户编号/人口编号 in its own county, under Chinese column names.
+    # A county user looks people up by 户编号/人口编号 in its own county.
     wuhua = bi_db.login_member_of(roles.county("530102"))
-    query = 'SELECT "户编号", "人口编号", "预警原因" FROM marts_zh.fct_early_warning_test'
+    query = "SELECT household_no, person_no, reason FROM marts.fct_early_warning_test"
     assert sorted(_rows(bi_db, query, *wuhua)) == [
         ("530102001001000001", "53010200100100000101", "stalled"),
         ("530102001001000002", "53010200100100000201", "unserved")]
