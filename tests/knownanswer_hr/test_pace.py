@@ -112,3 +112,24 @@ def test_group_scorecard_has_pace_and_labels(hr_run) -> None:
     assert close(row["progress_target_value"], 2.125) and row["progress_status"] == "on_track", row
     assert row["kpi_label_zh"] == "脱贫人口人均务工时长（月）", row
     assert table_exists(hr_run.warehouse, "reference", "code_labels")
+
+
+def test_marts_zh_of_the_hr_marts_show_labels(hr_run, tmp_path) -> None:
+    """SPEC §2.2 with the HR marts filled (talent_type, service_type, check_code are codes in marts): no
+    text value of a marts_zh view of the serving file is an English code."""
+    import duckdb
+
+    from dagster_project.serving import publish_serving_file
+    from tests.serving.test_serving_file import english_codes_in_chinese_views
+
+    hr_run.require_ok()
+    published = publish_serving_file(hr_run.warehouse, tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(published.path), read_only=True)
+    try:
+        assert english_codes_in_chinese_views(con) == []
+        assert {r[0] for r in con.execute("SELECT DISTINCT talent_type FROM marts.fct_rural_talent").fetchall()} == {
+            "wealth_leader", "rural_craftsman"}                      # the marts keep the codes
+        groups = {r[0] for r in con.execute('SELECT DISTINCT "分组维度" FROM marts_zh.kpi_scorecard_by_group')}
+        assert groups == {"国家乡村振兴重点帮扶县", "易地扶贫搬迁户", "监测对象类别", "返乡回流"}
+    finally:
+        con.close()
