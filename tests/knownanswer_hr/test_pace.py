@@ -129,7 +129,8 @@ def test_marts_zh_of_the_hr_marts_show_labels(hr_run, tmp_path) -> None:
         assert english_codes_in_chinese_views(con) == []
         assert {r[0] for r in con.execute("SELECT DISTINCT talent_type FROM marts.fct_rural_talent").fetchall()} == {
             "wealth_leader", "rural_craftsman"}                      # the marts keep the codes
-        groups = {r[0] for r in con.execute('SELECT DISTINCT "分组维度" FROM marts_zh.kpi_scorecard_by_group')}
+        groups = {r[0] for r in con.execute(
+            'SELECT DISTINCT "分组维度" FROM marts_zh.kpi_scorecard_by_group').fetchall()}
         assert groups == {"国家乡村振兴重点帮扶县", "易地扶贫搬迁户", "监测对象类别", "返乡回流"}
     finally:
         con.close()
