@@ -79,6 +79,8 @@ def _demo() -> int:
     settings = load_settings()
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     simulate(settings.landing_dir, scale="demo")
+    # The demo wrote its files itself, completely: no file of it is still being copied.
+    os.environ["ZENGSHOU_LANDING_SETTLE_SECONDS"] = "0"
     report = run(settings)
     print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
     if report.published or report.transformed:

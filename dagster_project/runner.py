@@ -20,11 +20,15 @@ from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
     LandingError,
+    landing_skips,
     monitoring_file,
     monitoring_months,
+    not_landed_reason,
     relief_files,
+    settling,
+    settling_note,
 )
-from dagster_project.settings import ConfigError, Settings
+from dagster_project.settings import Settings
 
 log = logging.getLogger("zengshou.run")
 
@@ -33,7 +37,8 @@ log = logging.getLogger("zengshou.run")
 class RunReport:
     published: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not loaded, with the reason (printed as notes)
+    waiting: list[str] = field(default_factory=list)  # files still being written: loaded by a later run
     transformed: bool = False
 
     @property
@@ -41,13 +46,20 @@ class RunReport:
         return 1 if self.failures else 0
 
     def summary(self) -> str:
+        """Notes first (what was skipped or is still being copied, and why), the one-line status last.
+        A file still being written is not a failure (exit 0): the next run loads it."""
+        notes = "".join(f"note: {n}\n" for n in [*self.skipped, *self.waiting])
+        waiting = (f"; {len(self.waiting)} file(s) still being written were not loaded (run again)"
+                   if self.waiting else "")
         if self.failures:
             more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-            return f"FAILED: {self.failures[0]}{more}"
+            return f"{notes}FAILED: {self.failures[0]}{more}"
         if not self.published and not self.transformed:
-            return "OK: nothing new or changed in the landing dir; the warehouse is unchanged"
-        return (f"OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else ""))
+            if self.waiting:
+                return f"{notes}OK: nothing loaded{waiting}; the warehouse is unchanged"
+            return f"{notes}OK: nothing new or changed in the landing dir; the warehouse is unchanged"
+        return (f"{notes}OK: {len(self.published)} batch(es) published"
+                + ("; marts rebuilt" if self.transformed else "") + waiting)
 
 
 def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
@@ -101,22 +113,12 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
 
     instance = instance or _instance()
-    report = RunReport()
-    months: list[tuple[str, list[dg.AssetKey]]] = []
-    try:
-        for month in monitoring_months(settings.landing_dir):
-            keys = []
-            for source in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS):
-                landed = monitoring_file(settings.landing_dir, month, source)
-                if landed is None:
-                    report.failures.append(f"monitoring/{month}: the {source.name.split('.')[1]} file has not landed")
-                elif is_new_or_changed(settings, landed):
-                    keys.append(dg.AssetKey(source.raw_table.split(".")))
-            if keys:
-                months.append((month, keys))
-        relief_changed = any(is_new_or_changed(settings, f) for f in relief_files(settings.landing_dir))
-    except LandingError as exc:
-        raise ConfigError(str(exc)) from exc
+    report = RunReport(skipped=landing_skips(settings.landing_dir))
+    for note in report.skipped:
+        log.warning(note)
+    months = _plan_months(settings, report)
+    report.waiting += [settling_note(settings.landing_dir, f.path) for f in relief_files(settings.landing_dir)
+                       if settling(f.path) and is_new_or_changed(settings, f)]
 
     monitoring_job = defs.resolve_job_def(MONITORING_JOB)
     for month, keys in months:
@@ -124,7 +126,6 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
         if _execute(monitoring_job, instance, report, settings, partition_key=month, asset_selection=keys):
             report.published.extend(f"{k.path[-1]}:{month}" for k in keys)
 
-    before = len(report.failures)
     refresh = defs.resolve_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet())
     alert_on_run_result(settings, result)
@@ -136,7 +137,7 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
         for mat in result.get_asset_materialization_events()
         if mat.materialization.asset_key.path[-1].startswith("hr_")
     )
-    if relief_changed and len(report.failures) == before:
+    if _relief_published(result):  # one ledger rejected must not hide another one published
         report.published.append("relief")
     if hr_changed:
         report.published.append("hr_platform")
@@ -146,6 +147,41 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
         log.info("building marts with dbt")
         report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
     return report
+
+
+def _plan_months(settings: Settings, report: RunReport) -> list[tuple[str, list[dg.AssetKey]]]:
+    """(month, asset keys) to load. A month whose files are ambiguous (members.csv and members.xlsx) or
+    missing fails alone, with its reason; a month with a file still being written waits for a later run."""
+    months: list[tuple[str, list[dg.AssetKey]]] = []
+    for month in monitoring_months(settings.landing_dir):
+        try:
+            landed = {s: monitoring_file(settings.landing_dir, month, s) for s in (MONITORING_MEMBERS,
+                                                                                   MONITORING_HOUSEHOLDS)}
+        except LandingError as exc:
+            report.failures.append(str(exc))
+            continue
+        for source, f in landed.items():
+            if f is None:
+                report.failures.append(not_landed_reason(settings.landing_dir, month, source))
+        files = [f for f in landed.values() if f is not None]
+        if busy := [f for f in files if settling(f.path)]:
+            report.waiting += [settling_note(settings.landing_dir, f.path) for f in busy]
+            continue
+        keys = [dg.AssetKey(f.source.raw_table.split(".")) for f in files if is_new_or_changed(settings, f)]
+        if keys:
+            months.append((month, keys))
+    return months
+
+
+def _relief_published(result: dg.ExecuteInProcessResult) -> bool:
+    """Did the refresh run publish at least one ledger (files loaded > files rejected)?"""
+    for mat in result.get_asset_materialization_events():
+        m = mat.materialization
+        if m.asset_key.path[-1] == "relief_projects":
+            meta = {k: getattr(v, "value", v) for k, v in (m.metadata or {}).items()}
+            if int(meta.get("files_loaded") or 0) > int(meta.get("files_rejected") or 0):
+                return True
+    return False
 
 
 def _instance() -> dg.DagsterInstance:

@@ -21,7 +21,6 @@ No ``from __future__ import annotations`` here: Dagster inspects the context par
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +35,12 @@ from dagster_project.ingest.file_sources import (
     MONITORING_MEMBERS,
     LandedFile,
     LandingError,
+    landing_skips,
     monitoring_file,
     monitoring_months,
     relief_files,
+    settle_seconds,
+    settling,
 )
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.orchestration.schedules import HR_PULL_JOB
@@ -56,14 +58,6 @@ TRIGGER_TAG = "zengshou/trigger"
 # Runs write the single-writer DuckDB warehouse; an instance can cap runs by this tag as well as by
 # run_queue.max_concurrent_runs (dagster_home.yaml): concurrency.runs.tag_concurrency_limits.
 WRITER_TAG = {"zengshou/writer": "duckdb"}
-
-
-def settle_seconds() -> float:
-    """A file modified less than this long ago may still be being copied: look again at the next tick."""
-    try:
-        return float(os.environ.get("ZENGSHOU_LANDING_SETTLE_SECONDS") or 30)
-    except ValueError:
-        return 30.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -101,7 +95,7 @@ def _fingerprint(path: Path, cached: Seen | None) -> Seen:
 
 
 def _settling(path: Path, now: float, settle: float) -> bool:
-    return settle > 0 and now - path.stat().st_mtime < settle
+    return settling(path, now, settle)  # one definition, shared with the assets and `zengshou run`
 
 
 def _short(sha: str | None) -> str:
@@ -136,7 +130,7 @@ def monitoring_requests(landing_dir: Path, cursor: str | None, instance: dg.Dags
     valid_months = set(MONTHLY.get_partition_keys())
     now = time.time()
     requests: list[dg.RunRequest] = []
-    notes: list[str] = []
+    notes: list[str] = landing_skips(landing_dir)  # what is not loaded (a 2021-9 folder…), and why
     for month in monitoring_months(landing_dir):
         if month not in valid_months:
             notes.append(f"monitoring/{month}: not a partition of the monitoring assets (2021-01 … next month)")
