@@ -32,7 +32,7 @@ from dagster_project.ingest.file_sources import (
 from dagster_project.settings import Settings, load_settings
 
 from . import scenario as sc
-from .landing import HOUSEHOLD_HEADERS, MEMBER_HEADERS, RELIEF_HEADERS, FileStyle, Landing
+from .landing import HOUSEHOLD_HEADERS, MEMBER_HEADERS, FileStyle, Landing
 
 MONTH = "2023-03"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -345,3 +345,17 @@ def test_header_only_file_is_an_empty_batch_rejected(settings: Settings, landing
     _accounted(settings, out, read=0, loaded=0, quarantined=0)
     n = _rows(settings, "SELECT count(*) n FROM raw.monitoring_households")[0]["n"]
     assert n == 6
+
+
+def test_sensor_notes_say_what_was_skipped(landing: Landing, settings: Settings) -> None:
+    """The landing sensor's notes (its skip message in the UI) carry the same skip reasons as the run."""
+    from dagster_project.orchestration.sensors import monitoring_requests
+
+    landing.write_members("2021-9", sc.members_rows("2022-03"))
+    landing.write_members(MONTH, sc.members_rows(MONTH))
+    landing.write_households(MONTH, sc.households_rows(MONTH))
+    (landing.month_dir(MONTH) / "~$members.xlsx").write_bytes(b"\x00lock")
+    requests, _cursor, notes = monitoring_requests(settings.landing_dir, None, settle=0)
+    assert [r.partition_key for r in requests] == [MONTH]  # the lock file is no second members file
+    assert "monitoring/2021-9: skipped: not a month folder (the name must be YYYY-MM, e.g. 2021-09)" in notes
+    assert any(n.startswith(f"monitoring/{MONTH}/~$members.xlsx: ignored") for n in notes), notes
