@@ -38,6 +38,9 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig)
     per_file = {ld.landed.partition_key: {"status": ld.outcome.status, "rows_read": ld.outcome.rows_read,
                                           "rows_loaded": ld.outcome.rows_loaded,
                                           "rows_quarantined": ld.outcome.rows_quarantined,
+                                          "header_row": ld.outcome.header_row,
+                                          "rows_skipped_blank": ld.outcome.rows_skipped_blank,
+                                          "rows_skipped_total": ld.outcome.rows_skipped_total,
                                           "reason": ld.outcome.reason} for ld in loads}
     check = dg.AssetCheckResult(
         asset_key=RELIEF_KEY, check_name=BATCH_ACCEPTED, passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
