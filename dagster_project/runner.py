@@ -155,15 +155,15 @@ def _plan_months(settings: Settings, report: RunReport) -> list[tuple[str, list[
     months: list[tuple[str, list[dg.AssetKey]]] = []
     for month in monitoring_months(settings.landing_dir):
         try:
-            landed = {s: monitoring_file(settings.landing_dir, month, s) for s in (MONITORING_MEMBERS,
-                                                                                   MONITORING_HOUSEHOLDS)}
+            landed = [(s, monitoring_file(settings.landing_dir, month, s))
+                      for s in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS)]
         except LandingError as exc:
             report.failures.append(str(exc))
             continue
-        for source, f in landed.items():
+        for source, f in landed:
             if f is None:
                 report.failures.append(not_landed_reason(settings.landing_dir, month, source))
-        files = [f for f in landed.values() if f is not None]
+        files = [f for _source, f in landed if f is not None]
         if busy := [f for f in files if settling(f.path)]:
             report.waiting += [settling_note(settings.landing_dir, f.path) for f in busy]
             continue

@@ -359,3 +359,36 @@ def test_sensor_notes_say_what_was_skipped(landing: Landing, settings: Settings)
     assert [r.partition_key for r in requests] == [MONTH]  # the lock file is no second members file
     assert "monitoring/2021-9: skipped: not a month folder (the name must be YYYY-MM, e.g. 2021-09)" in notes
     assert any(n.startswith(f"monitoring/{MONTH}/~$members.xlsx: ignored") for n in notes), notes
+
+
+def test_run_plan_fails_an_ambiguous_month_alone_and_waits_for_a_file_being_copied(
+        landing: Landing, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `zengshou run` plans before loading (#2, #9): 2023-03 with members.csv and members.xlsx fails
+    with its reason, 2022-12 whose households file was just written waits with a note, 2023-01 loads."""
+    import os
+    import time
+
+    from dagster_project.runner import RunReport, _plan_months
+
+    for month in ("2023-01", "2022-12"):
+        landing.write_members(month, sc.members_rows(month))
+        landing.write_households(month, sc.households_rows(month))
+    landing.write_members(MONTH, sc.members_rows(MONTH)).with_suffix(".xlsx").write_bytes(b"")  # two files
+    landing.write_households(MONTH, sc.households_rows(MONTH))
+    old = time.time() - 3600
+    for path in settings.landing_dir.rglob("*"):
+        if path.is_file() and path != landing.month_dir("2022-12") / "households.csv":
+            os.utime(path, (old, old))
+    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "600")
+    report = RunReport()
+    months = _plan_months(settings, report)
+    assert [(m, sorted(k.path[-1] for k in keys)) for m, keys in months] == [
+        ("2023-01", ["monitoring_households", "monitoring_members"])]
+    assert report.failures == ["monitoring/2023-03: more than one members file (members.csv, members.xlsx);"
+                               " keep one and run again"]
+    assert len(report.waiting) == 1 and report.waiting[0].startswith(
+        "monitoring/2022-12/households.csv: still being written"), report.waiting
+    assert report.exit_code == 1
+    summary = report.summary().splitlines()
+    assert summary[0].startswith("note: monitoring/2022-12/households.csv: still being written")
+    assert summary[-1].startswith("FAILED: monitoring/2023-03: more than one members file")

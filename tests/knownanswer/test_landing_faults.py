@@ -48,6 +48,8 @@ def _age_all(root: Path, except_: tuple[Path, ...] = ()) -> None:
 
 
 def _capture(wh: Path, run: RunResult) -> State:
+    if not wh.exists():
+        return State(run, {}, [], {}, {})
     relief = {r["project_id"]: r for r in query(wh, "select * from marts.fct_relief_wage_ratio")}
     months = {r["m"]: r["n"] for r in query(
         wh, "select cast(as_of_month as varchar) m, count(*) n from raw.monitoring_members group by 1")}
