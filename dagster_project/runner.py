@@ -115,7 +115,7 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     instance = instance or _instance()
     report = RunReport(skipped=landing_skips(settings.landing_dir))
     for note in report.skipped:
-        log.warning(note)
+        log.info(note)
     months = _plan_months(settings, report)
     report.waiting += [settling_note(settings.landing_dir, f.path) for f in relief_files(settings.landing_dir)
                        if settling(f.path) and is_new_or_changed(settings, f)]
