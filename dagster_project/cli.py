@@ -90,6 +90,8 @@ def _demo() -> int:
         say(f"zengshou demo — full log: {log_path}")
         say(f"simulating demo data (≈20k people, 2022-01..2023-03) into {settings.landing_dir} …")
         simulate(settings.landing_dir, scale="demo")
+        # The demo wrote its files itself, completely: no file of it is still being copied.
+        os.environ["ZENGSHOU_LANDING_SETTLE_SECONDS"] = "0"
         report = run(settings, progress=say)
         say(report.summary())
         if report.published or report.transformed:
