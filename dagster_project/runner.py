@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from dagster_project.alerts import alert_on_run_result
+from dagster_project.assets.hr import hr_pull_outcome
 from dagster_project.ingest.file_loads import is_new_or_changed
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
@@ -35,6 +36,7 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     transformed: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. what the HR pull changed, per kind
 
     @property
     def exit_code(self) -> int:
@@ -47,7 +49,7 @@ class RunReport:
         if not self.published and not self.transformed:
             return "OK: nothing new or changed in the landing dir; the warehouse is unchanged"
         return (f"OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else ""))
+                + ("; marts rebuilt" if self.transformed else "") + "".join(f"; {n}" for n in self.notes))
 
 
 def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
@@ -73,6 +75,8 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
         if event.is_step_failure:
             error = event.step_failure_data.error
             message = (error.message if error else "step failed").strip().splitlines()
+            if error and error.cls_name == "Failure" and message:  # a deliberate one-line reason: no class path
+                message[0] = message[0].removeprefix("dagster._core.definitions.events.Failure: ")
             out.append(f"step {event.step_key} failed: {message[0] if message else ''}")
     return out
 
@@ -130,12 +134,8 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
     alert_on_run_result(settings, result)
     failed, _ = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
-    hr_changed = any(
-        (m := mat.materialization.metadata) and getattr(m.get("watermark_after"), "value", None)
-        != getattr(m.get("watermark_before"), "value", None)
-        for mat in result.get_asset_materialization_events()
-        if mat.materialization.asset_key.path[-1].startswith("hr_")
-    )
+    hr_changed, hr_note = hr_pull_outcome(result)  # late rows and deletions leave the watermark as it was
+    report.notes.extend([hr_note] if hr_note else [])
     if relief_changed and len(report.failures) == before:
         report.published.append("relief")
     if hr_changed:

@@ -439,24 +439,26 @@ def _check_source_schema(source: Connection, names: Sequence[str], shown_url: st
     catalogue privileges. The column-by-column probe runs only for a table whose full probe failed.
     """
     problems: list[str] = []
+    fixes: list[str] = []
     for name in names:
         table = hr_schema.metadata.tables[name]
         if _probe(source, sa.select(*table.columns).limit(0)) is None:
             continue
         table_error = _probe(source, sa.select(sa.literal(1)).select_from(table).limit(0))
         if table_error is not None:
-            problems.append(f"table {name} cannot be read ({table_error})")
-            continue
-        missing = [c.name for c in table.columns if _probe(source, sa.select(c).limit(0)) is not None]
-        problems.append(f"table {name} has no column {', '.join(missing)}")
+            problems.append(f"table {name} is missing ({table_error})")
+            fix = "point ZENGSHOU_HR_DB_URL at the HR platform database or have the table restored"
+        else:
+            missing = [c.name for c in table.columns if _probe(source, sa.select(c).limit(0)) is not None]
+            problems.append(f"table {name} has no column {', '.join(missing)}")
+            fix = "have the column renamed back, or exposed under its SPEC §3.2 name through a view"
+        if fix not in fixes:
+            fixes.append(fix)
     with contextlib.suppress(sa.exc.DBAPIError):
         source.rollback()
     if problems:
         raise HrPlatformSchemaError(
-            f"the HR platform at {shown_url} does not have the tables and columns of SPEC §3.2: "
-            f"{'; '.join(problems)} — point ZENGSHOU_HR_DB_URL at the HR platform database, or have the "
-            "platform's schema restored (a renamed column must be renamed back, or exposed under its SPEC "
-            "name through a view)"
+            f"HR platform {shown_url}: {'; '.join(problems)} — {'; '.join(fixes)} (nothing was pulled)"
         )
 
 
