@@ -190,7 +190,7 @@ def _cron_problem(cron: str) -> str | None:
                 if upper in names:
                     continue
                 if not bound.isdigit() or not low <= int(bound) <= high:
-                    return f"{bound!r} is not a {name} ({low}-{high})"
+                    return f"{bound!r} is out of range for the {name} field ({low}-{high})"
     return None
 
 
