@@ -736,3 +736,15 @@ def test_unreachable_plain_postgresql_url_raises_hr_platform_unavailable(con: du
         pull_hr_platform("postgresql://zs:s3cret-pw@127.0.0.1:1/hr", con)  # psycopg 3
     assert "127.0.0.1:1" in str(err.value) and "s3cret-pw" not in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_plain_mysql_url_reads_with_pymysql(con: duckdb.DuckDBPyConnection) -> None:
+    """No MySQL server runs here; what a plain mysql:// URL used to fail with was the import of
+    mysqlclient (`No module named 'MySQLdb'`). Mapped to PyMySQL, it gets as far as the network."""
+    url = hr_db_url("mysql://zs:s3cret-pw@127.0.0.1:1/hr")
+    assert url == "mysql+pymysql://zs:s3cret-pw@127.0.0.1:1/hr"
+    with pytest.raises(HrPlatformUnavailable) as err:
+        pull_hr_platform(url, con)
+    message = str(err.value)
+    assert "127.0.0.1" in message and "s3cret-pw" not in message and "MySQLdb" not in message
+    assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)
