@@ -57,13 +57,15 @@ def hr_platform(context: dg.AssetExecutionContext):
             wait = retry_wait(settings.hr_retry_delay, attempt)
             context.log.warning(f"{exc}; retry {attempt + 1} of {HR_MAX_RETRIES} in {wait:.0f} s")
             raise dg.RetryRequested(max_retries=HR_MAX_RETRIES, seconds_to_wait=wait) from exc
+        # ``from None``: the run summary and the alerts show the root of the cause chain, and this line,
+        # which names the fix, is the root (it carries the driver's own message too).
         raise dg.Failure(
             description=f"HR platform unreachable after {HR_MAX_RETRIES} retries: {exc} — check that the "
                         "server is up and reachable from here and that ZENGSHOU_HR_DB_URL names it",
             allow_retries=False,
-        ) from exc
+        ) from None
     except HrPlatformSchemaError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     for table, pull in pulls.items():
         key = HR_KEYS[table]
         meta = {"batch_id": pull.batch_id, "rows_read": pull.rows_read, "rows_upserted": pull.rows_upserted,

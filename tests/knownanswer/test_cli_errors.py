@@ -143,11 +143,12 @@ def hr_case(tmp_path_factory: pytest.TempPathFactory) -> HrCase:
 
 def test_hr_backdated_correction_late_row_and_deletion_reach_the_warehouse(hr_case: HrCase) -> None:
     assert hr_case.first.returncode == 0, hr_case.first.tail()
-    assert _summary(hr_case.first).endswith("; HR platform: 4 inserted, 0 corrected, 0 late, 0 deleted")
+    assert "; HR platform: 4 inserted, 0 corrected, 0 late, 0 deleted" in _summary(hr_case.first)
     assert hr_case.second.returncode == 0, hr_case.second.tail()
     # Run 2 published only the HR change (no file was new), rebuilt the marts, and says what changed.
-    assert _summary(hr_case.second) == ("OK: 1 batch(es) published; marts rebuilt; "
-                                        "HR platform: 0 inserted, 1 corrected, 1 late, 1 deleted")
+    # (A failed warning check, e.g. the monitoring/HR reconciliation, may be named after it.)
+    assert _summary(hr_case.second).startswith("OK: 1 batch(es) published; marts rebuilt; "
+                                               "HR platform: 0 inserted, 1 corrected, 1 late, 1 deleted")
     assert hr_case.good_raw == _source_jobseekers(hr_case.scenario.hr_db_url)
     assert [r[0] for r in hr_case.good_raw] == ["K1", "K2", "K4", "K5"]
     assert hr_case.good_raw[0][4] == "530103"
