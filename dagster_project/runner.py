@@ -17,6 +17,7 @@ import dagster as dg
 
 from dagster_project.alerts import alert_on_run_result
 from dagster_project.alerts.dispatch import step_error
+from dagster_project.assets.hr import hr_pull_outcome
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
@@ -47,6 +48,7 @@ class RunReport:
     skipped: list[str] = field(default_factory=list)  # not loaded, with the reason (printed as notes)
     waiting: list[str] = field(default_factory=list)  # files still being written: loaded by a later run
     transformed: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. what the HR pull changed, per kind
 
     @property
     def exit_code(self) -> int:
@@ -69,7 +71,8 @@ class RunReport:
         warned = (f"; {len(names)} warning check(s) failed (alerted; see the UI): {', '.join(names)}"
                   if names else "")
         return (f"{notes}OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else "") + waiting + warned)
+                + ("; marts rebuilt" if self.transformed else "") + waiting
+                + "".join(f"; {n}" for n in self.notes) + warned)
 
 
 def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], list[str]]:
@@ -175,12 +178,8 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
     failed, _, warned = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
     report.warnings.extend(warned)
-    hr_changed = any(
-        (m := mat.materialization.metadata) and getattr(m.get("watermark_after"), "value", None)
-        != getattr(m.get("watermark_before"), "value", None)
-        for mat in result.get_asset_materialization_events()
-        if mat.materialization.asset_key.path[-1].startswith("hr_")
-    )
+    hr_changed, hr_note = hr_pull_outcome(result)  # late rows and deletions leave the watermark as it was
+    report.notes.extend([hr_note] if hr_note else [])
     if _relief_published(result):  # one ledger rejected must not hide another one published
         report.published.append("relief")
     if hr_changed:
