@@ -421,3 +421,27 @@ def test_without_a_webhook_a_failing_mart_check_is_logged_once(tmp_path: Path, c
     assert caplog.text.count("【数据质量告警】marts/kpi_scorecard") == 1
     # A batch's failure is still alerted per batch (one message per rejected batch, as before).
     assert rejected_batch_alert().state_key is None
+
+
+def test_an_unusual_values_warning_names_its_own_counts_not_the_quarantine_rules(
+        env: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch):
+    """2023-01 members with one broken ID (quarantined: id_checksum; 1/16 is within a limit of 10%) and an
+    extra column 备注 on every row (an odd value no rule forbids: extra_columns_present). The warning counts
+    the 15 published rows (the quarantined one is not in raw) and names that kind, not the batch's
+    quarantine rule."""
+    from dagster_project.definitions import defs
+    from tests.knownanswer.landing import FileStyle
+
+    monkeypatch.setenv("ZENGSHOU_MAX_REJECT_RATE", "0.10")
+
+    landing = Landing(env.landing_dir)
+    rows = members_rows("2023-01")
+    rows.append(dict(rows[4], 姓名="坏号", 人口编号="bad-1", 证件号码=break_checksum(rows[4]["证件号码"])))
+    landing.write_members("2023-01", rows, FileStyle(extra_columns={"备注": "核实无误"}))
+    landing.write_households("2023-01", households_rows("2023-01"))
+    result = defs.resolve_job_def("monitoring_snapshot").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key="2023-01")
+    outcomes = alert_on_run_result(env, result)
+    unusual = [o.alert for o in outcomes if o.alert.check == "unusual_values"]
+    assert [a.asset for a in unusual] == ["raw/monitoring_members"], outcomes
+    assert unusual[0].rule == "extra_columns_present: 15 行" and unusual[0].failing_rows == 15, unusual[0]

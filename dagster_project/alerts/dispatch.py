@@ -140,7 +140,7 @@ def alerts_for_run(
             alert = check_alert(asset=asset, check=ev.check_name, passed=ev.passed, severity=severity,
                                 blocking=bool(getattr(ev, "blocking", False)), metadata=ev.metadata or {},
                                 run_id=run.run_id, job=run.job_name, partition=partition,
-                                rows_by_rule=rules.get(asset), base_url=base_url)
+                                rows_by_rule=_counts_of(ev, rules.get(asset)), base_url=base_url)
         if alert:
             alerts.append(alert)
     if run_failed:
@@ -149,6 +149,15 @@ def alerts_for_run(
         if alert:
             alerts.append(alert)
     return alerts
+
+
+def _counts_of(evaluation: Any, batch_rules: dict[str, int] | None) -> dict[str, int] | None:
+    """The counts an alert names: the quarantine rules of the batch for the batch checks; for the
+    unusual_values warning its own counts per kind of odd value (not the batch's quarantine rules)."""
+    if evaluation.check_name == "unusual_values":
+        counts = {str(k): plain(v) for k, v in (evaluation.metadata or {}).items()}
+        return {k: int(v) for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool) and v}
+    return batch_rules
 
 
 def step_error(event: dg.DagsterEvent) -> tuple[str | None, str | None, str]:
