@@ -48,10 +48,9 @@ log = logging.getLogger("zengshou.data_docs")
 SITE_NAME = "zengshou"
 DOCS_DIR_ENV = "ZENGSHOU_DATA_DOCS_DIR"
 KEEP_PER_SUITE = 50              # newest validations kept (JSON + page) per suite
-# The index lists the newest validations only: GE re-reads every listed result each time it rebuilds
-# the index (after each validation), ~6 ms apiece. At 500 (GE's usual) and 26 suites x 50 kept, that
-# was ~3 s per validation, ~80 s per run, once the site filled up; 100 keeps ~4 runs' worth in view
-# (older pages stay on disk, linked from each run's check metadata).
+# The index lists the latest result of every suite and the newest INDEX_LIMIT validations (about four
+# runs' worth); older pages stay on disk, linked from each run's check metadata. (GE's own index, which
+# re-read every listed result after each validation, is no longer built: see data_docs_site.)
 INDEX_LIMIT = 100
 PUBLIC_SAMPLE_PREFIXES = ("marts.",)
 SAMPLE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
