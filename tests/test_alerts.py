@@ -327,3 +327,121 @@ def test_a_crashed_run_alerts_once_from_zengshou_run_and_from_the_run_failure_se
         dagster_run=fresh.dagster_run).for_run_failure())
     assert len(receiver.received) == 2
     assert receiver.received[1][1]["run_id"] == fresh.run_id
+
+
+# ---------------------------------------------------------------------------------------------------
+# A check that is not about one batch (a mart's GE suite, a dbt test) alerts when it starts failing and
+# when it recovers, not on every run while it keeps failing
+# ---------------------------------------------------------------------------------------------------
+MART = dg.AssetKey(["marts", "pin_mart"])
+
+
+def _mart_job(flag: Path) -> dg.JobDefinition:
+    """A mart asset with a non-blocking WARN check that fails while ``flag`` holds 'fail'."""
+
+    @dg.asset(key=MART)
+    def pin_mart() -> None:
+        return None
+
+    @dg.asset_check(asset=MART, name="ge_suite")
+    def pin_check() -> dg.AssetCheckResult:
+        failing = flag.read_text() == "fail"
+        return dg.AssetCheckResult(passed=not failing, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"ge_suite": "marts.pin_mart", "ge_evaluated": 5,
+                                             "ge_successful": 4 if failing else 5})
+
+    return dg.Definitions(assets=[pin_mart], asset_checks=[pin_check],
+                          jobs=[dg.define_asset_job("pin_job")]).resolve_job_def("pin_job")
+
+
+def test_a_mart_check_alerts_when_it_starts_failing_and_when_it_recovers(env: Settings, receiver: Receiver,
+                                                                         tmp_path: Path):
+    flag = tmp_path / "flag"
+    job = _mart_job(flag)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(state: str) -> list[tuple[str, str]]:
+        flag.write_text(state)
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert result.success  # a WARN check never fails the run
+        return [(o.alert.kind, o.status) for o in alert_on_run_result(env, result)]
+
+    assert run("pass") == []                                    # never failed: nothing to say
+    assert run("fail") == [("asset_check", "sent")]             # starts failing
+    assert run("fail") == [("asset_check", "ongoing")]          # keeps failing: no new message
+    assert run("fail") == [("asset_check", "ongoing")]
+    assert run("pass") == [("check_recovered", "sent")]         # recovers
+    assert run("pass") == []
+    assert run("fail") == [("asset_check", "sent")]             # fails again: a new failure
+    bodies = receiver.bodies("/generic")
+    assert [b["title"] for b in bodies] == ["【数据质量告警】marts/pin_mart · ge_suite",
+                                            "【数据质量告警解除】marts/pin_mart · ge_suite",
+                                            "【数据质量告警】marts/pin_mart · ge_suite"]
+    assert "告警" in bodies[1]["title"]  # a DingTalk robot secured by the keyword 告警 accepts it too
+    assert bodies[0]["failing_rows"] == 1 and bodies[1]["kind"] == "check_recovered"
+
+
+def test_the_daemon_sensor_and_zengshou_run_share_the_check_state(env: Settings, receiver: Receiver,
+                                                                  tmp_path: Path):
+    flag = tmp_path / "flag"
+    job = _mart_job(flag)
+    instance = dg.DagsterInstance.ephemeral()
+    cursor = asset_check_alerts(dg.build_sensor_context(instance=instance)).cursor
+
+    def tick() -> None:
+        nonlocal cursor
+        cursor = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=cursor)).cursor
+
+    flag.write_text("fail")
+    first = job.execute_in_process(instance=instance, raise_on_error=False)
+    tick()
+    assert len(receiver.received) == 1
+    assert [o.status for o in alert_on_run_result(env, first)] == ["ongoing"]  # same run, via zengshou run
+    job.execute_in_process(instance=instance, raise_on_error=False)
+    tick()
+    assert len(receiver.received) == 1  # still failing: silent
+    flag.write_text("pass")
+    job.execute_in_process(instance=instance, raise_on_error=False)
+    tick()
+    tick()
+    assert [b["kind"] for _, b in receiver.received] == ["asset_check", "check_recovered"]
+
+
+def test_without_a_webhook_a_failing_mart_check_is_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    settings = settings_for(tmp_path, None)
+
+    def failing(run_id: str):
+        return check_alert(asset="marts/kpi_scorecard", check="ge_suite", passed=False, severity="WARN",
+                           blocking=False, metadata={"ge_evaluated": 7, "ge_successful": 6}, run_id=run_id,
+                           job="transform_marts", partition=None)
+
+    with caplog.at_level("WARNING", logger="zengshou.alerts"):
+        statuses = [o.status for r in ("r1", "r2", "r3") for o in send_alerts([failing(r)], settings)]
+    assert statuses == ["logged", "ongoing", "ongoing"]
+    assert caplog.text.count("【数据质量告警】marts/kpi_scorecard") == 1
+    # A batch's failure is still alerted per batch (one message per rejected batch, as before).
+    assert rejected_batch_alert().state_key is None
+
+
+def test_an_unusual_values_warning_names_its_own_counts_not_the_quarantine_rules(
+        env: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch):
+    """2023-01 members with one broken ID (quarantined: id_checksum; 1/16 is within a limit of 10%) and an
+    extra column 备注 on every row (an odd value no rule forbids: extra_columns_present). The warning counts
+    the 15 published rows (the quarantined one is not in raw) and names that kind, not the batch's
+    quarantine rule."""
+    from dagster_project.definitions import defs
+    from tests.knownanswer.landing import FileStyle
+
+    monkeypatch.setenv("ZENGSHOU_MAX_REJECT_RATE", "0.10")
+
+    landing = Landing(env.landing_dir)
+    rows = members_rows("2023-01")
+    rows.append(dict(rows[4], 姓名="坏号", 人口编号="bad-1", 证件号码=break_checksum(rows[4]["证件号码"])))
+    landing.write_members("2023-01", rows, FileStyle(extra_columns={"备注": "核实无误"}))
+    landing.write_households("2023-01", households_rows("2023-01"))
+    result = defs.resolve_job_def("monitoring_snapshot").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key="2023-01")
+    outcomes = alert_on_run_result(env, result)
+    unusual = [o.alert for o in outcomes if o.alert.check == "unusual_values"]
+    assert [a.asset for a in unusual] == ["raw/monitoring_members"], outcomes
+    assert unusual[0].rule == "extra_columns_present: 15 行" and unusual[0].failing_rows == 15, unusual[0]

@@ -325,7 +325,43 @@ def test_hr_posts_match_members(hr, exports):
     start = pd.to_datetime(merged["start_date"])
     expected = np.clip(3 - np.where(start.dt.year < 2023, 0, start.dt.month - 1), 0, 3)
     agree = (merged["公益性岗位（月数）"].astype(int) == expected).mean()
-    assert 0.9 < agree < 1.0  # most agree, a few mismatches
+    # The two systems agree (issue 9: the reconciliation check must pass on simulated data; it used to
+    # inject a few mismatching months here, which failed the 5% tolerance in small demo counties).
+    assert agree == 1.0
+
+
+def test_hr_platform_agrees_with_every_export(hr, exports, counties):
+    """The definitions of marts.fct_system_reconciliation, checked on the files: in every snapshot,
+    everyone with an HR row dated up to its month end is in the export (a row a loader accepts), a
+    jobseeker who wants work is not employed (务工时间 > 0), and the exported 公益性岗位（月数） equal the
+    months of the year the HR assignment covers. The demo's counties are small: one person off in a
+    county of twenty would already exceed the 5% tolerance."""
+    name_to_code, _ = counties
+    dated = [(hr[t][["id_number", col]].rename(columns={col: "day"})) for t, col in (
+        ("jobseeker", "registered_on"), ("employment_service", "service_date"), ("training_record", "end_date"),
+        ("skill_certificate", "issued_on"), ("public_welfare_post", "start_date"),
+        ("labor_brand_member", "joined_on"), ("rural_talent", "certified_on"))]
+    people = pd.concat(dated)
+    js = hr["jobseeker"]
+    willing = js[js["wants_employment"].astype(bool)]
+    posts = hr["public_welfare_post"]
+    for month, d in exports.items():
+        end = str((pd.Period(month) + 1).start_time.date() - pd.Timedelta(days=1))[:10]
+        m = clean(d["m"], name_to_code)
+        ids = set(m["证件号码"])
+        missing = set(people.loc[people["day"] <= end, "id_number"]) - ids
+        assert not missing, (month, len(missing))
+        seekers = set(willing.loc[willing["registered_on"] <= end, "id_number"]) & ids
+        employed = set(m.loc[m["months"] > 0, "证件号码"])
+        assert not seekers & employed, (month, len(seekers & employed))
+        year_start, month_no = f"{month[:4]}-01-01", int(month[5:])
+        held = posts[(posts["start_date"] <= end) & (posts["end_date"].isna() | (posts["end_date"] >= year_start))]
+        first = pd.to_datetime(held["start_date"]).clip(lower=pd.Timestamp(year_start))
+        last = pd.to_datetime(held["end_date"]).fillna(pd.Timestamp(end)).clip(upper=pd.Timestamp(end))
+        hr_months = dict(zip(held["id_number"], (last.dt.month - first.dt.month + 1).clip(0, month_no), strict=True))
+        holders = m[m["公益性岗位类型"] != ""]
+        exported = dict(zip(holders["证件号码"], pd.to_numeric(holders["公益性岗位（月数）"]).astype(int), strict=True))
+        assert exported == {k: v for k, v in hr_months.items() if v > 0}, month
 
 
 def test_service_131_for_willing_unemployed(hr, exports, counties):

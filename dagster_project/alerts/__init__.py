@@ -8,7 +8,7 @@ from dagster_project.alerts.dispatch import (
     send_alerts,
 )
 from dagster_project.alerts.formats import FORMATS, render
-from dagster_project.alerts.model import Alert, check_alert, run_failure_alert, run_url
+from dagster_project.alerts.model import Alert, check_alert, check_recovery_alert, run_failure_alert, run_url
 from dagster_project.alerts.state import SentAlerts, state_path
 from dagster_project.alerts.webhook import Delivery, RetryPolicy, post_json
 
@@ -23,6 +23,7 @@ __all__ = [
     "alerts_for_run",
     "alerts_for_stored_run",
     "check_alert",
+    "check_recovery_alert",
     "post_json",
     "render",
     "run_failure_alert",

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_project.alerts.formats import render
-from dagster_project.alerts.model import Alert, check_alert, plain, run_failure_alert
+from dagster_project.alerts.model import Alert, check_alert, check_recovery_alert, plain, run_failure_alert
 from dagster_project.alerts.state import SentAlerts, state_path
 from dagster_project.alerts.webhook import RetryPolicy, post_json
 from dagster_project.settings import ConfigError, Settings, load_settings
@@ -24,7 +24,9 @@ PARTITION_TAG = "dagster/partition"
 @dataclass
 class SendOutcome:
     alert: Alert
-    status: str          # sent | duplicate | failed | logged (no webhook configured)
+    # sent | duplicate (this alert was sent before) | ongoing (the check was already failing, and that was
+    # alerted when it started) | failed | logged (no webhook configured)
+    status: str
     error: str | None = None
 
 
@@ -41,16 +43,46 @@ def _settings(settings: Settings | None) -> Settings | None:
 def send_alerts(alerts: Iterable[Alert], settings: Settings | None = None, *, state: Path | None = None,
                 policy: RetryPolicy | None = None) -> list[SendOutcome]:
     """Deliver each alert to ZENGSHOU_ALERT_WEBHOOK_URL unless it was delivered before (same dedupe key).
-    Without a webhook the alert is logged. Never raises."""
+    Without a webhook the alert is logged. A check with a state (``Alert.state_key``) is alerted when it
+    starts failing and when it recovers, not while it keeps failing; a "recovered" candidate of a check
+    that was not failing says nothing and yields no outcome. Never raises."""
     outcomes: list[SendOutcome] = []
     settings = _settings(settings)
     for alert in alerts:
         try:
-            outcomes.append(_send_one(alert, settings, state, policy))
+            outcome = _send_stateful(alert, settings, state, policy) if alert.state_key and settings \
+                else _send_one(alert, settings, state, policy)
         except Exception as exc:  # an alert must never break a run or a sensor
             log.exception("alert %s could not be sent", alert.dedupe_key)
-            outcomes.append(SendOutcome(alert, "failed", f"{type(exc).__name__}: {exc}"))
+            outcome = SendOutcome(alert, "failed", f"{type(exc).__name__}: {exc}")
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
+
+
+def _send_stateful(alert: Alert, settings: Settings, state: Path | None,
+                   policy: RetryPolicy | None) -> SendOutcome | None:
+    """Alert on a change of the check's state only: failing after passing (or never seen), or passing
+    after a failure that was alerted. The state is kept without a webhook too (the log then says it once)."""
+    store = SentAlerts(state or state_path(settings.warehouse))
+    key = alert.state_key or ""
+    before = store.check_state(key)
+    if alert.kind == "check_recovered":
+        if before is None or not before.failing:
+            return None
+        if not before.announced:  # its failure never reached anyone: recover silently
+            store.set_check_state(key, failing=False, announced=True, run_id=alert.run_id)
+            return None
+    elif before is not None and before.failing and before.announced:
+        log.info("check %s is still failing (alerted when it started, %s)", key, before.changed_at)
+        return SendOutcome(alert, "ongoing")
+    outcome = _send_one(alert, settings, state, policy)
+    failing = alert.kind != "check_recovered"
+    if outcome.status in ("sent", "logged", "duplicate"):
+        store.set_check_state(key, failing=failing, announced=True, run_id=alert.run_id)
+    elif failing:  # not delivered: remember the failure, and try again at its next evaluation
+        store.set_check_state(key, failing=True, announced=False, run_id=alert.run_id)
+    return outcome
 
 
 def _send_one(alert: Alert, settings: Settings | None, state: Path | None, policy: RetryPolicy | None) -> SendOutcome:
@@ -91,18 +123,24 @@ def alerts_for_run(
     run_failed: bool = False,
     base_url: str | None = None,
 ) -> list[Alert]:
-    """Every alert a finished run deserves: one per failed asset check, plus one for the run when it
-    failed for another reason than a failed blocking check."""
+    """Every alert a finished run deserves: one per failed asset check, a "recovered" candidate per passed
+    check that is not about one batch (send_alerts drops it unless that check's failure was alerted),
+    plus one for the run when it failed for another reason than a failed blocking check."""
     partition = run.tags.get(PARTITION_TAG)
     rules = _rows_by_rule(materializations)
     alerts: list[Alert] = []
     for ev in check_evaluations:
         asset = ev.asset_key.to_user_string()
         severity = getattr(ev.severity, "value", str(ev.severity))
-        alert = check_alert(asset=asset, check=ev.check_name, passed=ev.passed, severity=severity,
-                            blocking=bool(getattr(ev, "blocking", False)), metadata=ev.metadata or {},
-                            run_id=run.run_id, job=run.job_name, partition=partition,
-                            rows_by_rule=rules.get(asset), base_url=base_url)
+        if ev.passed:  # a candidate: sent only if this check's failure was alerted before
+            alert = check_recovery_alert(asset=asset, check=ev.check_name, severity=severity,
+                                         metadata=ev.metadata or {}, run_id=run.run_id, job=run.job_name,
+                                         partition=partition, base_url=base_url)
+        else:
+            alert = check_alert(asset=asset, check=ev.check_name, passed=ev.passed, severity=severity,
+                                blocking=bool(getattr(ev, "blocking", False)), metadata=ev.metadata or {},
+                                run_id=run.run_id, job=run.job_name, partition=partition,
+                                rows_by_rule=_counts_of(ev, rules.get(asset)), base_url=base_url)
         if alert:
             alerts.append(alert)
     if run_failed:
@@ -111,6 +149,15 @@ def alerts_for_run(
         if alert:
             alerts.append(alert)
     return alerts
+
+
+def _counts_of(evaluation: Any, batch_rules: dict[str, int] | None) -> dict[str, int] | None:
+    """The counts an alert names: the quarantine rules of the batch for the batch checks; for the
+    unusual_values warning its own counts per kind of odd value (not the batch's quarantine rules)."""
+    if evaluation.check_name == "unusual_values":
+        counts = {str(k): plain(v) for k, v in (evaluation.metadata or {}).items()}
+        return {k: int(v) for k, v in counts.items() if isinstance(v, int) and not isinstance(v, bool) and v}
+    return batch_rules
 
 
 def step_error(event: dg.DagsterEvent) -> tuple[str | None, str | None, str]:

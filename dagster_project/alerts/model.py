@@ -30,8 +30,8 @@ def run_url(run_id: str, base: str | None = None) -> str:
 
 @dataclass
 class Alert:
-    kind: str                      # asset_check | run_failure
-    title: str                     # 【数据质量告警】… / 【运行失败告警】…
+    kind: str                      # asset_check | check_recovered | run_failure
+    title: str                     # 【数据质量告警】… / 【数据质量告警解除】… / 【运行失败告警】…
     severity: str                  # ERROR | WARN
     dedupe_key: str
     run_id: str
@@ -47,6 +47,10 @@ class Alert:
     total_rows: int | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Checks that are not about one batch (the marts' GE suites, dbt tests, a month's unusual values)
+    # keep a state under this key: they alert when they start failing and when they recover, not on
+    # every run while they keep failing (dispatch.send_alerts). None = alerted once per batch / run.
+    state_key: str | None = None
     occurred_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"))
 
     def as_dict(self) -> dict[str, Any]:
@@ -171,6 +175,7 @@ def check_alert(
     if reason in (None, "", "passed"):
         reason = None
     rule = _rule_text(meta, rows_by_rule) or check
+    stateful = not plain(meta.get("batch_id")) and not rejected
     return Alert(
         kind="asset_check",
         title=f"【数据质量告警】{asset} · {check}",
@@ -190,6 +195,46 @@ def check_alert(
         reason=_clip(reason),
         details={k: plain(v) for k, v in meta.items()
                  if k in ("failed_expectations", "ge_suite", "files_rejected", "rows_quarantined")},
+        state_key=check_state_key(asset, check, partition) if stateful else None,
+    )
+
+
+def check_state_key(asset: str, check: str, partition: str | None) -> str:
+    """The identity of a check whose state is tracked: asset, check and (for a month's check) partition."""
+    return f"state:{asset}:{check}" + (f":{partition}" if partition else "")
+
+
+def check_recovery_alert(
+    *,
+    asset: str,
+    check: str,
+    severity: str,
+    metadata: Mapping[str, Any],
+    run_id: str,
+    job: str | None,
+    partition: str | None,
+    base_url: str | None = None,
+) -> Alert | None:
+    """The candidate "recovered" alert of a passing evaluation of a check that is not about one batch.
+    It is sent only when the same check was failing before and that failure was alerted
+    (dispatch.send_alerts decides from the stored state). None for batch-scoped checks and for
+    evaluations that were skipped (e.g. unusual_values of a batch that was not published)."""
+    meta = dict(metadata or {})
+    if plain(meta.get("batch_id")) or plain(meta.get("skipped")) or plain(meta.get("batches")):
+        return None
+    return Alert(
+        kind="check_recovered",
+        title=f"【数据质量告警解除】{asset} · {check}",
+        severity=severity,
+        dedupe_key=f"recovered:{asset}:{check}:{run_id}",
+        run_id=run_id,
+        run_url=run_url(run_id, base_url),
+        job=job,
+        asset=asset,
+        check=check,
+        partition=partition,
+        reason="检查已恢复通过 / the check passes again",
+        state_key=check_state_key(asset, check, partition),
     )
 
 

@@ -10,6 +10,7 @@ from dagster_project.ingest.file_batch import BatchOutcome, finish_batch, stage_
 from dagster_project.ingest.file_sources import RULES, SUITE_OF, LandedFile
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import connect, ensure_counties, last_batch
+from dagster_project.quality.data_docs import record_batch_verdict
 from dagster_project.quality.ge_runner import SuiteOutcome, validate
 from dagster_project.settings import Settings
 
@@ -54,4 +55,6 @@ def load_landed_file(settings: Settings, landed: LandedFile) -> FileLoad:
         failure = _validation_failure(staged.rule_counts, ge)
     with connect(settings.warehouse) as con:
         outcome = finish_batch(con, staged, settings.max_reject_rate, failure)
+    if ge is not None:  # the batch's Data Docs page states this verdict (GE alone says "Failed")
+        record_batch_verdict(ge.data_docs, outcome, settings.max_reject_rate)
     return FileLoad(landed, outcome, ge)

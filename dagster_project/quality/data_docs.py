@@ -10,7 +10,12 @@ with new random ids (see ge_runner). Here an *ephemeral* context is configured w
   server publishing the site does not serve the raw JSON), and
 - one local Data Docs site in the docs dir,
 
-and only the new validation's page plus the index are rendered each time (incremental build).
+and only the new validation's page is rendered by GE each time (incremental build). The index is not
+GE's (its list is built by JavaScript from CDN libraries, so offline it showed only a heading): it is
+static HTML written by ``data_docs_site.render_index`` from the site's list of validations
+(``<docs dir>_index.json``), and every GE page is rewritten to need no network
+(``data_docs_site.offline_page``). A raw batch's page also states the verdict the loader applied
+(``record_batch_verdict``): GE calls the batch "Failed" whenever rows were quarantined.
 
 Personal data: a validation of a raw or landing table can list unexpected *values* (GE's
 partial_unexpected_list), which there may be 证件号码, 姓名 or phone numbers. Only validations of
@@ -25,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import re
@@ -35,15 +41,16 @@ from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+from dagster_project.quality import data_docs_site as site
+
 log = logging.getLogger("zengshou.data_docs")
 
 SITE_NAME = "zengshou"
 DOCS_DIR_ENV = "ZENGSHOU_DATA_DOCS_DIR"
 KEEP_PER_SUITE = 50              # newest validations kept (JSON + page) per suite
-# The index lists the newest validations only: GE re-reads every listed result each time it rebuilds
-# the index (after each validation), ~6 ms apiece. At 500 (GE's usual) and 26 suites x 50 kept, that
-# was ~3 s per validation, ~80 s per run, once the site filled up; 100 keeps ~4 runs' worth in view
-# (older pages stay on disk, linked from each run's check metadata).
+# The index lists the latest result of every suite and the newest INDEX_LIMIT validations (about four
+# runs' worth); older pages stay on disk, linked from each run's check metadata. (GE's own index, which
+# re-read every listed result after each validation, is no longer built: see data_docs_site.)
 INDEX_LIMIT = 100
 PUBLIC_SAMPLE_PREFIXES = ("marts.",)
 SAMPLE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
@@ -128,7 +135,7 @@ def _prune(docs_dir: Path, suite_name: str, keep: int) -> None:
     """Keep the newest ``keep`` validations of a suite (layout: <suite parts>/<run name>/<run time>/<batch>)."""
     suite_dir = _store_dir(docs_dir).joinpath(*suite_name.split("."))
     results = sorted(suite_dir.glob("*/*/*.json"), key=lambda p: p.parent.name, reverse=True)
-    for old in results[keep:]:
+    for old in results[keep:]:  # (the index drops entries whose page is gone: _write_index)
         rel = old.relative_to(_store_dir(docs_dir))
         page = docs_dir.joinpath("validations", rel).with_suffix(".html")
         for path in (old, page):
@@ -193,13 +200,101 @@ def record_validation(result: Any, warehouse: Path | None = None, *, docs_dir: P
             context = _context(docs_dir)
             context.validation_results_store.set(key, ExpectationSuiteValidationResult(**data))
             _prune(docs_dir, suite_name, keep)
-            context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[key])
+            context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[key], build_index=False)
             urls = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE_NAME)
-        page = Path(urls[0]["site_url"].removeprefix("file://")) if urls and urls[0].get("site_url") else None
-        if page is None or not page.exists():
-            log.warning("Data Docs: the page of %s was not written under %s", suite_name, docs_dir)
-            return None
+            page = Path(urls[0]["site_url"].removeprefix("file://")) if urls and urls[0].get("site_url") else None
+            if page is None or not page.exists():
+                log.warning("Data Docs: the page of %s was not written under %s", suite_name, docs_dir)
+                return None
+            rel = page.relative_to(docs_dir).as_posix()
+            page.write_text(site.offline_page(page.read_text("utf-8"), rel), "utf-8")
+            stats = data.get("statistics") or {}
+            entries = [e for e in _entries(docs_dir) if e["page"] != rel]  # (a new list lists it already)
+            entries.append({"suite": suite_name, "batch": key.batch_identifier, "run_name": run_id.run_name,
+                            "run_time": run_id.run_time.isoformat(), "page": rel, "success": bool(data.get("success")),
+                            "evaluated": int(stats.get("evaluated_expectations") or 0),
+                            "successful": int(stats.get("successful_expectations") or 0), "verdict": None})
+            _write_index(docs_dir, entries)
         return DataDocsPage(page=page, index=docs_dir / "index.html")
     except Exception as exc:  # docs are a convenience: never fail the validation over them
         log.warning("Data Docs could not be built under %s: %s", docs_dir, exc, exc_info=True)
         return None
+
+
+def _index_store(docs_dir: Path) -> Path:
+    """``<docs dir>_index.json`` beside the site (inside the results store GE would take it for a result)."""
+    return docs_dir.with_name(docs_dir.name + "_index.json")
+
+
+def _entries(docs_dir: Path) -> list[dict[str, Any]]:
+    """The site's validations, one entry per page (suite, batch, run, GE statistics, batch verdict).
+    A site written before this list existed is listed from its stored results once, and its pages are
+    made offline too."""
+    store = _index_store(docs_dir)
+    if store.exists():
+        try:
+            return list(json.loads(store.read_text("utf-8")))
+        except ValueError:
+            log.warning("Data Docs: %s is unreadable; listing the stored results again", store)
+    entries = []
+    for result in sorted(_store_dir(docs_dir).rglob("*.json")):
+        rel = result.relative_to(_store_dir(docs_dir))
+        page = docs_dir.joinpath("validations", rel).with_suffix(".html")
+        if not page.exists():
+            continue
+        try:
+            data = json.loads(result.read_text("utf-8"))
+        except ValueError:
+            continue
+        page_rel = page.relative_to(docs_dir).as_posix()
+        page.write_text(site.offline_page(page.read_text("utf-8"), page_rel), "utf-8")
+        stats, run = data.get("statistics") or {}, (data.get("meta") or {}).get("run_id") or {}
+        entries.append({"suite": data.get("suite_name") or ".".join(rel.parts[:-3]), "batch": result.stem,
+                        "run_name": run.get("run_name") or rel.parts[-3], "run_time": run.get("run_time") or "",
+                        "page": page_rel, "success": bool(data.get("success")),
+                        "evaluated": int(stats.get("evaluated_expectations") or 0),
+                        "successful": int(stats.get("successful_expectations") or 0), "verdict": None})
+    return entries
+
+
+def _write_index(docs_dir: Path, entries: list[dict[str, Any]]) -> None:
+    """Store the list (entries whose page was pruned are dropped) and write index.html and the stylesheet."""
+    entries = [e for e in entries if (docs_dir / e["page"]).exists()]
+    store = _index_store(docs_dir)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+    tmp.replace(store)
+    css = docs_dir / "static" / site.CSS_NAME
+    css.parent.mkdir(parents=True, exist_ok=True)
+    if not css.exists() or css.read_text("utf-8") != site.CSS:
+        css.write_text(site.CSS, "utf-8")
+    index = docs_dir / "index.html"
+    tmp_index = index.with_suffix(".html.tmp")
+    tmp_index.write_text(site.render_index(entries, INDEX_LIMIT), "utf-8")
+    tmp_index.replace(index)
+
+
+def record_batch_verdict(page: DataDocsPage | None, outcome: Any, max_reject_rate: float) -> None:
+    """State on a raw batch's page, and in the index, the verdict the loader applied to the batch.
+
+    ``outcome`` is the loader's BatchOutcome (status published | rejected, reason, rows_read,
+    rows_loaded, rows_quarantined, batch_id, partition_key). Never raises: the page is a convenience."""
+    if page is None:
+        return
+    docs_dir = page.index.parent
+    try:
+        verdict = {k: getattr(outcome, k, None) for k in ("status", "reason", "rows_read", "rows_loaded",
+                                                          "rows_quarantined", "batch_id", "partition_key")}
+        verdict["max_reject_rate"] = max_reject_rate
+        with _site_lock(docs_dir):
+            rel = page.page.relative_to(docs_dir).as_posix()
+            entries = _entries(docs_dir)
+            entry = next((e for e in entries if e["page"] == rel), None)
+            if entry is None or not page.page.exists():
+                return
+            entry["verdict"] = verdict
+            page.page.write_text(site.with_verdict(page.page.read_text("utf-8"), verdict, entry["success"]), "utf-8")
+            _write_index(docs_dir, entries)
+    except Exception as exc:  # never fail a load over its docs
+        log.warning("Data Docs: the verdict of %s could not be written: %s", page.page, exc, exc_info=True)

@@ -4,6 +4,13 @@ Tables come from dagster_project.hr_schema.metadata; rows are generated as numpy
 inserted with sqlite3 executemany of plain tuples (indexes are built after the load). Only rows
 dated on or before the simulated end month are written, and `updated_at` never passes its end.
 
+Agreement with the monitoring exports (marts.fct_system_reconciliation must pass within its 5%
+tolerance on every county of the demo): HR rows belong to people who are in the export from the
+row's month to the simulated end month, and never to the people whose export rows may be made dirty
+(monitoring.clerical_error_people), whose quarantined rows would be missing from the export; a
+jobseeker who wants work and then works (务工时间 > 0 in a snapshot) is updated to
+wants_employment = false from that month.
+
 Corrections: some rows were changed after they were first recorded (a jobseeker's
 wants_employment, a training's completed flag, a partial subsidy topped up). A correction shows
 (new value, later updated_at) only when its date is within the simulated period, so two runs with
@@ -22,6 +29,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dagster_project.hr_schema import metadata
+from dagster_project.simulate.monitoring import clerical_error_people
 from dagster_project.simulate.work import POST_TYPES, Timeline
 
 D = np.timedelta64(1, "D")
@@ -99,9 +107,27 @@ class HRWriter:
         pop = self.pop
         self.county = pop.person_county
         self.counts: dict[str, int] = {}
-        # only people who appear in at least one written snapshot get HR rows
-        self.present = (pop.entry <= end_mi) & (pop.exit > start_mi)
+        # HR rows only for people still in the export at the end month and never made dirty in it;
+        # each row also needs a date on or after the month the person entered the export (_since).
+        self.present = (pop.exit > end_mi) & ~clerical_error_people(tl, seed)
+        self.entered = _month_start(pop.entry.astype(np.int64))
         self.horizon = np.datetime64(f"{max(tl.years)}-12-31")
+
+    def _since(self, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Rows of present people dated in or after the month they entered the export."""
+        return self.present[person] & (day >= self.entered[person])
+
+    def _first_employed(self, person: np.ndarray, reg: np.ndarray) -> np.ndarray:
+        """Month index of the first snapshot on or after registration in which the person is employed
+        (务工时间（月） > 0, cumulative in the year), or a huge number when there is none."""
+        reg_mi = reg.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        first = np.full(len(person), 10**6, dtype=np.int64)
+        for year in sorted(self.tl.years, reverse=True):  # the earliest year wins
+            start = self.tl.years[year].start[person].astype(np.int64)  # 99 = not working that year
+            month = np.maximum(start, np.where(reg_mi // 12 == year, reg_mi % 12 + 1, 1))
+            hit = (start <= 12) & (reg_mi // 12 <= year)
+            first = np.where(hit, year * 12 + month - 1, first)
+        return first
 
     def write(self, path: Path) -> dict[str, int]:
         if path.exists():
@@ -155,7 +181,12 @@ class HRWriter:
         fixed = flip & (corr <= self.end_day)
         shown = np.where(fixed, ~wants, wants)
         upd = np.where(fixed, corr, reg)
-        k = self._finish((reg <= self.end_day) & self.present[people])
+        # found work: the platform records it from the month the person is employed in the export
+        first = self._first_employed(people, reg)
+        found = shown & (first <= self.end_mi)
+        shown = shown & ~found
+        upd = np.where(found, np.maximum(upd, _month_start(first)), upd)
+        k = self._finish((reg <= self.end_day) & self._since(people, reg))
         people, reg, shown, upd = people[k], reg[k], shown[k], upd[k]
         return len(k), [
             _ids("JS", of=k), _pool(pop.ids, people), _pool(pop.name_pool, pop.name[people]),
@@ -185,7 +216,7 @@ class HRWriter:
                 dates.append(day)
                 kinds.append(np.full(len(rep), k))
         person, day, kind = np.concatenate(persons), np.concatenate(dates), np.concatenate(kinds)
-        k = self._finish((day <= self.end_day) & self.present[person])
+        k = self._finish((day <= self.end_day) & self._since(person, day))
         person, day, kind = person[k], day[k], kind[k]
         types = np.array(["career_guidance", "job_referral", "training_referral"])
         return len(k), [_ids("SV", 12, of=k), _pool(self.pop.ids, person), _pool(types, kind), _dstr(day),
@@ -213,7 +244,7 @@ class HRWriter:
         fixed = late & (corr <= self.end_day)
         shown = np.where(late & ~fixed, False, completed)
         upd = np.where(fixed, corr, end + D)
-        k = self._finish((end <= self.end_day) & self.present[person])
+        k = self._finish((end <= self.end_day) & self._since(person, start))
         return len(k), [_ids("TR", of=k), _pool(pop.ids, person[k]),
                         _pool(np.array([p[0] + "培训班" for p in PROGRAMS]), prog[k]),
                         _pool(np.array(MODES), mode[k]), _dstr(start[k]), _dstr(end[k]),
@@ -224,7 +255,7 @@ class HRWriter:
         person, end, prog = self.all_trained
         got = rng.random(len(person)) < 0.55
         issued = end + rng.integers(10, 45, len(person)) * D
-        k = self._finish(got & (issued <= self.end_day) & self.present[person])
+        k = self._finish(got & (issued <= self.end_day) & self._since(person, issued))
         return len(k), [_ids("ZS53", 12, of=k), _pool(self.pop.ids, person[k]),
                         _pool(np.array([p[1] for p in PROGRAMS]), prog[k]),
                         _pool(np.array([p[0] for p in PROGRAMS]), prog[k]), _dstr(issued[k]),
@@ -283,7 +314,7 @@ class HRWriter:
         joined = np.where(rng.random(len(people)) < 0.55,
                           np.datetime64("2020-03-01") + rng.integers(0, 670, len(people)) * D,
                           np.datetime64("2022-01-01") + rng.integers(0, 730, len(people)) * D)
-        k = self._finish((joined <= self.end_day) & self.present[people])
+        k = self._finish((joined <= self.end_day) & self._since(people, joined))
         people, joined = people[k], joined[k]
         brand = np.array([BRANDS.get(p, "云南护工") for p in pop.counties.prefecture])
         return len(k), [_ids("LB", of=k), _pool(pop.ids, people), _pool(brand, self.county[people]),
@@ -294,7 +325,8 @@ class HRWriter:
         n_v = len(pop.village_name)
         leaders = np.where(rng.random(n_v) < 0.85, rng.integers(3, 6, n_v), rng.integers(0, 3, n_v))
         crafts = rng.integers(0, 3, n_v)
-        cand = np.flatnonzero((pop.age >= 25) & (pop.age <= 64) & (pop.entry < 0) & (pop.exit > 10**5))
+        cand = np.flatnonzero((pop.age >= 25) & (pop.age <= 64) & (pop.entry < 0) & (pop.exit > 10**5)
+                              & self.present)
         village = pop.hh_village[pop.hh[cand]]
         order = np.lexsort((rng.random(len(cand)), village))
         cand, village = cand[order], village[order]

@@ -113,3 +113,138 @@ def test_index_lists_only_the_newest_validations(ge_warehouse: Path, monkeypatch
     index = pages[-1].index.read_text("utf-8")
     linked = sorted(run for run in ("run-0", "run-1", "run-2", "run-3") if f"/{run}/" in index)
     assert linked == ["run-2", "run-3"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Offline: the index and every page render with no network; raw batch pages state the loader's verdict
+# ---------------------------------------------------------------------------------------------------
+CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium fonts-noto-cjk"
+NO_NETWORK = ["--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--disable-quic"]
+
+
+def _chromium() -> str:
+    """The chromium binary; skip without it locally, fail in CI (a missing browser is a broken build there)."""
+    import os
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe:
+        return exe
+    reason = f"chromium not installed ({CHROMIUM_INSTALL})"
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI is set but {reason}")
+    pytest.skip(reason)
+
+
+def _offline_chromium(page: Path, tmp_path: Path, *, screenshot: Path | None = None) -> str:
+    """The DOM of ``page`` after headless Chromium rendered it with every host unresolvable and a proxy
+    to nowhere (so nothing could load from a network); optionally a 1400x1600 screenshot."""
+    import subprocess
+
+    common = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+              "--window-size=1400,1600", *NO_NETWORK]
+    if screenshot is not None:
+        shot = subprocess.run([*common, f"--user-data-dir={tmp_path / 'chromium-shot'}", f"--screenshot={screenshot}",
+                               page.as_uri()], capture_output=True, text=True, timeout=120)
+        assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
+    dom = subprocess.run([*common, f"--user-data-dir={tmp_path / 'chromium-dom'}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0 and "<html" in dom.stdout, dom.stderr[-2000:]
+    return dom.stdout
+
+
+def _table_rows(dom: str, table_id: str) -> list[str]:
+    m = re.search(rf'<table[^>]*id="{table_id}"[^>]*>.*?<tbody>(.*?)</tbody>', dom, re.S)
+    assert m, f"table #{table_id} is not in the rendered page"
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
+
+
+def _dead_links(site: Path) -> list[str]:
+    """Every href/src of every page of the site that points at nothing: a local file that does not exist,
+    an #anchor with no element of that id, or anything remote (the site must work with no network)."""
+    dead = []
+    for page in sorted(site.rglob("*.html")):
+        text = page.read_text("utf-8")
+        for target in re.findall(r'(?:href|src)="([^"]*)"', text):
+            if re.match(r"(?:https?:)?//", target):
+                dead.append(f"{page.relative_to(site)}: remote {target}")
+                continue
+            path, _, anchor = target.partition("#")
+            doc = (page.parent / path).resolve() if path else page
+            if not doc.is_file():
+                dead.append(f"{page.relative_to(site)}: {target} (no such file)")
+            elif anchor and not re.search(rf"\bid=\"?{re.escape(anchor)}[\"\s>]", doc.read_text("utf-8")):
+                dead.append(f"{page.relative_to(site)}: {target} (no such anchor)")
+    return dead
+
+
+@pytest.fixture()
+def loaded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Two member files loaded by the real loader with ZENGSHOU_MAX_REJECT_RATE = 0.10, and one mart
+    validation: 2023-01 has 15 good rows and 1 with a broken ID checksum (1/16 = 6.25 %, accepted);
+    2023-03 has 15 good rows and 3 broken ones (3/18 = 16.67 % > 10 %, rejected)."""
+    from dagster_project.ingest.file_loads import load_landed_file
+    from dagster_project.ingest.file_sources import MONITORING_MEMBERS, monitoring_file
+    from dagster_project.settings import load_settings
+    from tests.knownanswer.landing import Landing, break_checksum, make_id
+    from tests.knownanswer.scenario import members_rows
+
+    monkeypatch.delenv(data_docs.DOCS_DIR_ENV, raising=False)
+    warehouse = tmp_path / "warehouse" / "zengshou.duckdb"
+    warehouse.parent.mkdir()
+    settings = load_settings({"ZENGSHOU_LANDING_DIR": str(tmp_path / "landing"), "ZENGSHOU_WAREHOUSE": str(warehouse),
+                              "ZENGSHOU_PII_SALT": "docs-test-salt", "ZENGSHOU_MAX_REJECT_RATE": "0.10"})
+    landing = Landing(settings.landing_dir)
+    for month, bad in (("2023-01", 1), ("2023-03", 3)):
+        rows = members_rows(month)
+        for i in range(bad):
+            extra = dict(rows[4], 姓名=f"坏号{i}", 人口编号=f"bad-{i}")
+            extra["证件号码"] = break_checksum(make_id("530102", "19910101", 51 + 2 * i))
+            rows.append(extra)
+        landing.write_members(month, rows)
+    loads = {month: load_landed_file(settings, monitoring_file(settings.landing_dir, month, MONITORING_MEMBERS))
+             for month in ("2023-01", "2023-03")}
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA IF NOT EXISTS landing; CREATE OR REPLACE TABLE landing.members (id_number VARCHAR,"
+                " months INTEGER); INSERT INTO landing.members VALUES ('x', 3), ('x', 13)")
+    con.close()
+    mart = record_validation(_ge_result(warehouse, "marts.pin", "SELECT * FROM landing.members"), warehouse,
+                             batch_label="SELECT * FROM landing.members", run_name="mart-run")
+    return {"site": warehouse.parent / "data_docs", "loads": loads, "mart": mart}
+
+
+def test_the_site_renders_offline_with_the_batch_verdicts(loaded_site: dict, tmp_path: Path) -> None:
+    site, loads = loaded_site["site"], loaded_site["loads"]
+    accepted, rejected = loads["2023-01"], loads["2023-03"]
+    assert (accepted.outcome.status, accepted.outcome.rows_read, accepted.outcome.rows_quarantined) == (
+        "published", 16, 1)
+    assert (rejected.outcome.status, rejected.outcome.rows_read) == ("rejected", 18)
+
+    # The index: the validation list is in the DOM Chromium rendered with no network.
+    dom = _offline_chromium(site / "index.html", tmp_path, screenshot=tmp_path / "index.png")
+    rows = _table_rows(dom, "validations")
+    assert len(rows) == 3, rows
+    by_suite = {("members__2023_01" in r, "members__2023_03" in r, "marts.pin" in r): r for r in rows}
+    acc, rej, mart = by_suite[(True, False, False)], by_suite[(False, True, False)], by_suite[(False, False, True)]
+    assert "已接受 accepted：隔离 1/16 行（6.25%），未超过上限 10.00%" in acc, acc
+    assert "已拒绝 rejected：隔离比例 16.67% 超过上限 10.00%" in rej, rej
+    assert "✘ 1 条未满足" in mart and "1/2" in mart, mart  # GE's own outcome; no batch verdict for a mart
+    assert len(_table_rows(dom, "latest-per-suite")) == 2  # raw.monitoring_members and marts.pin
+
+    # Each raw batch page states the verdict the loader applied, also when opened offline.
+    page_dom = _offline_chromium(accepted.validation.data_docs.page, tmp_path)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page_dom).split())
+    assert "批次结论：已接受并发布 / Batch verdict: accepted" in text
+    assert "读入 16 行，发布 15 行，隔离 1 行（6.25%），未超过上限 ZENGSHOU_MAX_REJECT_RATE = 10.00%" in text
+    assert "Status: Failed" not in text and "期望 Expectations: ✘ 未全部满足" not in text  # the mark is CSS
+    assert "id_checksum" in text  # GE's own content is all there
+    rejected_text = " ".join(re.sub(r"<[^>]+>", " ", rejected.validation.data_docs.page.read_text("utf-8")).split())
+    assert "批次结论：已拒绝 / Batch verdict: rejected" in rejected_text and "16.67%" in rejected_text
+    assert "全部 18 行记入隔离区" in rejected_text
+
+    # No script, no remote stylesheet or image, and no link to anything that does not exist.
+    for page in site.rglob("*.html"):
+        assert "<script" not in page.read_text("utf-8"), page
+    assert _dead_links(site) == []
+    assert (site / "static" / "zengshou.css").is_file()

@@ -9,6 +9,11 @@
 --       县外省内 otherwise (also when 务工所在地 is empty: the letter of the rule)
 --   is_out_of_county       work_region in 县外省内 / 省外 / 国外
 --   is_organised           就业渠道 in 政府组织输出 / 劳务中介 (employed only)
+--   has_household_row      the member's household has a published row in the same snapshot. Rule
+--                          member_without_household: when it has none (its row was quarantined, e.g.
+--                          an unknown 县 or a bad 户主证件号码), the 户类型 is unknown, so the member is
+--                          not 脱贫人口 (outside every KPI), is left out of fct_employment_duration, and
+--                          is counted in int_members_without_household.
 -- A person exported twice in one snapshot keeps the first row (staging test warns).
 with members as (
     select
@@ -87,6 +92,7 @@ joined as (
         m.county_code,
         coalesce(c.prefecture_code, m.prefecture_code)              as prefecture_code,
         h.household_type,
+        (h.household_key is not null)                               as has_household_row,
         coalesce(h.is_poverty_household, false)                     as is_poverty_population,
         m.labor_skill,
         m.months_worked,
@@ -123,6 +129,7 @@ select
     prefecture_code,
     coalesce(county_code, prefecture_code, '{{ var("province_code") }}') as leaf_region_code,
     household_type,
+    has_household_row,
     is_poverty_population,
     labor_skill,
     months_worked,

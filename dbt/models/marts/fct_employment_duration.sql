@@ -1,6 +1,9 @@
--- Person × year, taken from the latest snapshot of the year (SPEC §4). All members are kept
--- (household_type tells 脱贫户 from 一般农户); work_region is NULL when not employed. county_code /
+-- Person × year, taken from the latest snapshot of the year (SPEC §4). Members of both household types
+-- are kept (household_type tells 脱贫户 from 一般农户); work_region is NULL when not employed. county_code /
 -- prefecture_code: the person's region in that snapshot (row-level security filters on them).
+-- Rule member_without_household: a member whose household has no published row in that snapshot (the
+-- row was quarantined) has no known 户类型 and is left out here; int_members_without_household counts
+-- them per snapshot and county.
 select
     cast(m.person_key as {{ dbt.type_string() }})      as person_key,
     cast(m.year as integer)                            as year,
@@ -15,3 +18,4 @@ from {{ ref('int_members_classified') }} as m
 inner join {{ ref('int_snapshots_listed') }} as s
     on s.as_of_month = m.as_of_month
 where s.is_latest_of_year
+    and m.has_household_row
