@@ -1,7 +1,7 @@
 """The way data engineers start runs (issue 9 §2): `dagster dev` from the repository root with the shipped
 instance file (dagster_home.yaml, exactly as `make dev` copies it), runs launched through the webserver's
-GraphQL API (what the UI's buttons call) and by the daemon's sensors, a month dropped into the landing
-dir while it runs. Every run must succeed and the new month must reach marts.kpi_scorecard.
+GraphQL API (what the UI's buttons call), by the daemon's sensors and by the HR schedule, a month dropped
+into the landing dir while it runs. Every run must succeed and the new month must reach marts.kpi_scorecard.
 
 One module-scoped `dagster dev` (webserver + daemon + code server, ≈1 min to start); the known-answer
 landing set, so the final scorecard is checked against values worked out on paper.
@@ -67,7 +67,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copy(REPO / "dagster_home.yaml", home / "dagster.yaml")  # what `make dev` does
-    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2")
+    # The HR schedule fires every minute here (06:30 daily in production), so a schedule-launched run
+    # happens during the test too.
+    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2", ZENGSHOU_HR_PULL_CRON="* * * * *")
     port = _free_port()
     log_path = root / "dagster_dev.log"
     with log_path.open("w") as log:
@@ -140,7 +142,7 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
     assert set(launched) <= ids
     assert any(r["tags"].get("dagster/backfill") == backfill for r in runs), "the backfill launched no run"
     triggers = {r["tags"].get("zengshou/trigger") for r in runs}
-    assert {"landing_dir", "marts_after_loads"} <= triggers, triggers
+    assert {"landing_dir", "marts_after_loads", "schedule"} <= triggers, triggers
     assert api.backfill_status(backfill) in ("COMPLETED", "COMPLETED_SUCCESS")
 
     # 4. The dropped month is in the scorecard with the values worked out on paper.

@@ -16,7 +16,8 @@ from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_hol
 from dagster_project.settings import SEEDS_DIR, ConfigError, duckdb_memory_limit
 
 # DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
-# wait this long for it to let go before giving up with a one-line reason.
+# wait this long (or ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go before giving up
+# with a one-line reason.
 FOREIGN_LOCK_WAIT_SECONDS = 30.0
 
 DDL = """
@@ -86,10 +87,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             con.close()
 
 
-def open_duckdb(path: Path, read_only: bool = False,
-                wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+def open_duckdb(path: Path, read_only: bool = False, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, waiting up to ``wait`` s while a program outside zengshou holds the file, then
     WarehouseBusy with who holds it (instead of DuckDB's raw IOException)."""
+    if wait is None:
+        wait = min(FOREIGN_LOCK_WAIT_SECONDS, lock_timeout())
     deadline = time.monotonic() + wait
     delay = 0.2
     while True:
@@ -115,7 +117,7 @@ def warehouse_reader(path: Path, timeout: float | None = None) -> Iterator[duckd
         return
     with warehouse_lock(path, exclusive=False, timeout=lock_timeout() if timeout is None else timeout,
                         purpose="reading meta"):
-        con = open_duckdb(path, read_only=True, wait=0 if timeout == 0 else FOREIGN_LOCK_WAIT_SECONDS)
+        con = open_duckdb(path, read_only=True, wait=0 if timeout == 0 else None)
         try:
             yield con
         finally:

@@ -144,7 +144,8 @@ def duckdb_lock_holder(error: BaseException) -> str | None:
     program = ""
     if pid:
         with contextlib.suppress(OSError):
-            program = Path(f"/proc/{pid.group(1)}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()[:120]
+            raw = Path(f"/proc/{pid.group(1)}/cmdline").read_bytes().replace(b"\0", b" ")
+            program = " ".join(raw.decode(errors="replace").split())[:120]  # one line, whatever argv held
     who = f"process {pid.group(1)}" + (f" ({program})" if program else "") if pid else "another process"
     return (f"the warehouse file is held open by {who}: close it (BI tools read the serving file "
             f"zengshou_serving.duckdb, never the warehouse), then start again")
