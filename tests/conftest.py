@@ -74,9 +74,11 @@ SHARED_FIXTURE_GROUPS = {
 }
 # The longest groups start first (measured in CI, longest first), so the two workers finish together
 # instead of one of them starting a 6-minute group at the end.
-LONGEST_FIRST = ("tests/test_bench_smoke.py", "tests/test_dagster_daemon.py", "knownanswer",
-                 "tests/knownanswer/test_lifecycle.py", "tests/knownanswer/test_recovery.py", "demo_pipeline",
-                 "knownanswer_hr", "tests/knownanswer/test_bad_rows.py", "serving")
+LONGEST_FIRST = ("tests/test_dagster_daemon.py", "tests/test_bench_smoke.py", "knownanswer",
+                 "tests/knownanswer/test_landing_faults.py", "tests/knownanswer/test_lifecycle.py",
+                 "tests/knownanswer/test_recovery.py", "tests/knownanswer/test_cli_errors.py", "demo_pipeline",
+                 "knownanswer_hr", "tests/knownanswer/test_bad_rows.py", "tests/knownanswer/test_damaged_exports.py",
+                 "tests/knownanswer/test_member_without_household.py", "serving")
 
 
 def test_group(nodeid: str) -> str:
