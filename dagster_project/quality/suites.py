@@ -211,12 +211,12 @@ def _warning_suites() -> list[gx.ExpectationSuite]:
     every row must name a person they can look up (户编号 / 人口编号, county), a known reason, and the
     months that explain it (a stalled row whose months grew would send staff to the wrong door)."""
     worklist = gx.ExpectationSuite(name="marts.fct_early_warning")
-    _not_null(worklist, "as_of_month", "year", "county_code", "household_id", "person_id", "reason", "months_worked")
+    _not_null(worklist, "as_of_month", "year", "county_code", "household_no", "person_no", "reason", "months_worked")
     worklist.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=WARNING_REASONS))
     worklist.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason_label_zh", value_set=WARNING_LABELS_ZH))
     worklist.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="county_code", value=6))
     worklist.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-        column_list=["as_of_month", "county_code", "household_id", "person_id", "reason"]))
+        column_list=["as_of_month", "county_code", "household_no", "person_no", "reason"]))
     worklist.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="months_worked", min_value=0, max_value=12))
     worklist.add_expectation(_rows_breaking(
         "warning_months_explain_reason",

@@ -65,8 +65,8 @@ def test_worklist_rows_are_the_paper_rows(worklist) -> None:
     by_ids = {_ids(k): k for k in sc.PEOPLE}
     got = {}
     for r in worklist:
-        person = by_ids.get((r["household_id"], r["person_id"]))
-        assert person is not None, f"unknown 户编号/人口编号 {r['household_id']}/{r['person_id']}"
+        person = by_ids.get((r["household_no"], r["person_no"]))
+        assert person is not None, f"unknown 户编号/人口编号 {r['household_no']}/{r['person_no']}"
         got[(str(r["as_of_month"])[:7], person, r["reason"])] = r
     assert set(got) == set(WORKLIST), f"extra {set(got) - set(WORKLIST)}, missing {set(WORKLIST) - set(got)}"
     bad = []

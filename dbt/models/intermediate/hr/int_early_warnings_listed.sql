@@ -12,7 +12,7 @@
                                registered on or before the month end, not employed), with no
                                employment_service row dated in the 30 days up to the month end
                                (service_date between month end - 29 days and the month end, both included).
-  The person is identified by the monitoring system's own 户编号 (household_id) and 人口编号 (person_id),
+  The person is identified by the monitoring system's own 户编号 (household_no, raw household_id) and 人口编号 (person_no, raw person_id),
   what county staff look people up by, taken from the same exported row int_members_classified keeps
   (the first row of a person in the snapshot). 证件号码, 姓名 and phone never get here (staging drops
   them); the list goes to county roles only (marts.fct_early_warning, published with
@@ -111,8 +111,8 @@ select
     f.prefecture_code,
     e.township_name,
     e.village_name,
-    e.household_id,
-    e.person_id,
+    e.household_id                        as household_no,
+    e.person_id                           as person_no,
     f.reason,
     case f.reason
         when 'stalled' then '断工'
