@@ -7,10 +7,13 @@ published); 2 usage or configuration error. Each ends with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dagster_project.report.cli import add_report_parser, run_report
@@ -73,24 +76,63 @@ def _run() -> int:
 
 
 def _demo() -> int:
+    """Simulate, run and say where to look — in at most ~30 lines: a line per step, then the summary.
+    Everything else (Dagster's event log, dbt's output, alerts, warnings) goes to a log file it names."""
     from dagster_project.runner import run
     from dagster_project.simulate import simulate
 
     settings = load_settings()
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
-    simulate(settings.landing_dir, scale="demo")
-    report = run(settings)
-    print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
-    if report.published or report.transformed:
-        from dagster_project.report import build_report
+    log_path = settings.warehouse.parent / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    os.environ["ZENGSHOU_LOG_LEVEL"] = "INFO"  # the log file gets everything; the terminal only `say`
+    logging.getLogger().setLevel(logging.INFO)
+    with output_to(log_path) as say:
+        say(f"zengshou demo — full log: {log_path}")
+        say(f"simulating demo data (≈20k people, 2022-01..2023-03) into {settings.landing_dir} …")
+        simulate(settings.landing_dir, scale="demo")
+        report = run(settings, progress=say)
+        say(report.summary())
+        if report.published or report.transformed:
+            from dagster_project.report import build_report
 
-        print(f"report: {build_report(settings.warehouse)}")
-    print(f"scorecard: DuckDB file {settings.warehouse}, table marts.kpi_scorecard — e.g.\n"
-          f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse}', read_only=True)"
-          f".sql(\\\"select * from marts.kpi_scorecard where region_level = 'province' order by as_of_month desc,"
-          f" kpi_code limit 20\\\"))\"")
-    print("UI: `make dev` (dagster dev -w workspace.yaml) then open http://127.0.0.1:3000")
+            say(f"report: {build_report(settings.warehouse)}")
+        say(f"scorecard: DuckDB file {settings.warehouse}, table marts.kpi_scorecard — e.g.\n"
+            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse}', read_only=True)"
+            f".sql(\\\"select * from marts.kpi_scorecard where region_level = 'province' order by as_of_month desc,"
+            f" kpi_code limit 20\\\"))\"")
+        say("UI: `make dev` (dagster dev -w workspace.yaml) then open http://127.0.0.1:3000")
+        say(f"full log (dbt, Dagster events, alerts): {log_path}")
     return report.exit_code
+
+
+@contextlib.contextmanager
+def output_to(log_path: Path) -> Iterator[Callable[[str], None]]:
+    """Send this process's stdout and stderr — and so every logger, Dagster's console log and the dbt
+    subprocess — to ``log_path``; yield ``say(line)``, which writes to the terminal and the log."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8")
+    with open(log_path, "a", encoding="utf-8") as log_file:
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+
+        def say(line: str) -> None:
+            terminal.write(line + "\n")
+            terminal.flush()
+            print(line, flush=True)  # into the log too
+
+        try:
+            yield say
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            terminal.close()
 
 
 def main(argv: list[str] | None = None) -> int:

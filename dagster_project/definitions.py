@@ -41,4 +41,9 @@ defs = dg.Definitions(
     schedules=SCHEDULES,
     sensors=SENSORS,
     resources={"dbt": dbt_resource()},
+    # Every job runs its steps one after another in the run's own process. DuckDB allows one writer
+    # process; with Dagster's default multiprocess executor the steps of one run (loads, dbt, each GE
+    # check) were separate processes that opened the warehouse at the same time and failed on its lock.
+    # The steps hold the warehouse one at a time anyway, so nothing is lost (docs/architecture.md).
+    executor=dg.in_process_executor,
 )

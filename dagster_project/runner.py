@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from dagster_project.alerts import alert_on_run_result
-from dagster_project.ingest.file_loads import is_new_or_changed
+from dagster_project.alerts.dispatch import step_error
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
@@ -24,6 +25,10 @@ from dagster_project.ingest.file_sources import (
     monitoring_months,
     relief_files,
 )
+from dagster_project.ingest.load_state import loaded_shas, marts_outdated
+from dagster_project.ingest.readers import file_sha256
+from dagster_project.ingest.warehouse import check_warehouse_path, warehouse_reader
+from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
 from dagster_project.settings import ConfigError, Settings
 
 log = logging.getLogger("zengshou.run")
@@ -33,6 +38,7 @@ log = logging.getLogger("zengshou.run")
 class RunReport:
     published: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # failed non-blocking checks (not a failed run)
     skipped: list[str] = field(default_factory=list)
     transformed: bool = False
 
@@ -41,19 +47,23 @@ class RunReport:
         return 1 if self.failures else 0
 
     def summary(self) -> str:
+        """One line per failure (each names its cause), or one line saying what was done."""
         if self.failures:
-            more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-            return f"FAILED: {self.failures[0]}{more}"
+            return "\n".join(f"FAILED: {failure}" for failure in dict.fromkeys(self.failures))
         if not self.published and not self.transformed:
             return "OK: nothing new or changed in the landing dir; the warehouse is unchanged"
+        names = list(dict.fromkeys(self.warnings))
+        warned = (f"; {len(names)} warning check(s) failed (alerted; see the UI): {', '.join(names)}"
+                  if names else "")
         return (f"OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else ""))
+                + ("; marts rebuilt" if self.transformed else "") + warned)
 
 
-def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
-    """(failed blocking checks with their reason, passed checks). Non-blocking checks (the marts' GE
-    suites, warnings) are shown in the UI and alerted on, but do not fail `zengshou run`."""
-    failed, passed = [], []
+def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], list[str]]:
+    """(failed blocking checks with their reason, passed checks, failed non-blocking checks). Non-blocking
+    checks (the marts' GE suites, warnings) are shown in the UI and alerted on, but do not fail
+    `zengshou run`; the summary names them."""
+    failed, passed, warned = [], [], []
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         meta = evaluation.metadata or {}
@@ -64,16 +74,21 @@ def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[
         elif evaluation.blocking:
             batch = getattr(meta.get("batch_id"), "value", None)
             failed.append(f"{name}{f' [{batch}]' if batch else ''}: {reason_text or 'check failed'}")
-    return failed, passed
+        else:
+            warned.append(name)
+    return failed, passed, warned
 
 
 def _step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     out = []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = (error.message if error else "step failed").strip().splitlines()
-            out.append(f"step {event.step_key} failed: {message[0] if message else ''}")
+            _, _, root = step_error(event)  # the cause, not Dagster's "Error occurred while executing op"
+            lines = [ln.strip() for ln in root.splitlines() if ln.strip()]
+            text = lines[0] if lines else "step failed"
+            if text.startswith(("dagster", "duckdb")):  # drop the class prefix: "dagster_project….X: reason"
+                text = text.split(": ", 1)[-1]
+            out.append(f"step {event.step_key} failed: {text}")
     return out
 
 
@@ -88,21 +103,39 @@ def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunRep
              **kwargs) -> bool:
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(), **kwargs)
     alert_on_run_result(settings, result)  # failed checks / runs -> webhook (deduplicated); never raises
-    failed, _ = _check_failures(result)
+    failed, _, warned = _check_failures(result)
     report.failures.extend(failed)
+    report.warnings.extend(warned)
     report.failures.extend(_step_failures(result))
     if not result.success and not failed and not _step_failures(result):
         report.failures.append(f"run of {job.name} failed")
     return result.success and not failed
 
 
-def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunReport:
+def run(settings: Settings, instance: dg.DagsterInstance | None = None,
+        progress: Callable[[str], None] | None = None) -> RunReport:
+    """One `zengshou run`: holds the warehouse for its whole duration, so a second run (or a run the
+    Dagster daemon launches meanwhile) waits for it or, for a second `zengshou run`, says so and stops."""
     settings.require_landing_dir()
+    check_warehouse_path(settings.warehouse)
+    try:
+        with warehouse_lock(settings.warehouse, timeout=0, purpose="zengshou run"):
+            return _run_locked(settings, instance, progress or (lambda line: log.info(line)))
+    except WarehouseBusy as exc:
+        report = RunReport()
+        report.failures.append(str(exc))
+        return report
+
+
+def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
+                progress: Callable[[str], None]) -> RunReport:
     from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
 
     instance = instance or _instance()
     report = RunReport()
     months: list[tuple[str, list[dg.AssetKey]]] = []
+    with warehouse_reader(settings.warehouse) as con:
+        loaded = loaded_shas(con) if con is not None else {}
     try:
         for month in monitoring_months(settings.landing_dir):
             keys = []
@@ -110,26 +143,31 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
                 landed = monitoring_file(settings.landing_dir, month, source)
                 if landed is None:
                     report.failures.append(f"monitoring/{month}: the {source.name.split('.')[1]} file has not landed")
-                elif is_new_or_changed(settings, landed):
+                elif loaded.get((source.name, landed.partition_key)) != file_sha256(landed.path):
                     keys.append(dg.AssetKey(source.raw_table.split(".")))
             if keys:
                 months.append((month, keys))
-        relief_changed = any(is_new_or_changed(settings, f) for f in relief_files(settings.landing_dir))
+        relief_changed = any(loaded.get((f.source.name, f.partition_key)) != file_sha256(f.path)
+                             for f in relief_files(settings.landing_dir))
     except LandingError as exc:
         raise ConfigError(str(exc)) from exc
 
     monitoring_job = defs.resolve_job_def(MONITORING_JOB)
-    for month, keys in months:
-        log.info("loading monitoring snapshot %s", month)
+    for i, (month, keys) in enumerate(months, 1):
+        kinds = ", ".join(k.path[-1].removeprefix("monitoring_") for k in keys)
         if _execute(monitoring_job, instance, report, settings, partition_key=month, asset_selection=keys):
             report.published.extend(f"{k.path[-1]}:{month}" for k in keys)
+            progress(f"[{i}/{len(months)}] monitoring {month} ({kinds}): published")
+        else:
+            progress(f"[{i}/{len(months)}] monitoring {month} ({kinds}): FAILED (see the summary)")
 
     before = len(report.failures)
     refresh = defs.resolve_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet())
     alert_on_run_result(settings, result)
-    failed, _ = _check_failures(result)
+    failed, _, warned = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
+    report.warnings.extend(warned)
     hr_changed = any(
         (m := mat.materialization.metadata) and getattr(m.get("watermark_after"), "value", None)
         != getattr(m.get("watermark_before"), "value", None)
@@ -140,28 +178,22 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None) -> RunRe
         report.published.append("relief")
     if hr_changed:
         report.published.append("hr_platform")
+    outcome = "FAILED (see the summary)" if len(report.failures) > before else "ok"
+    progress(f"HR platform and 以工代赈 ledgers: {outcome}"
+             f" ({'ledgers loaded' if 'relief' in report.published else 'no new ledger'}, "
+             f"{'HR data changed' if hr_changed else 'nothing new in HR'})")
 
-    warehouse_built = _marts_exist(settings)
-    if report.published or not warehouse_built:
-        log.info("building marts with dbt")
+    # Rebuild when the raw tables differ from what the published marts were built from: new loads, and
+    # also loads an earlier run made but never transformed (killed during dbt, disk full, dbt failed).
+    with warehouse_reader(settings.warehouse) as con:
+        outdated = marts_outdated(con) if con is not None else "no warehouse yet"
+    if outdated:
+        progress(f"building the marts (dbt build, checks, serving file, report): {outdated} …")
         report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
+        progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
     return report
 
 
 def _instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs then show in the UI), else an ephemeral one."""
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-
-
-def _marts_exist(settings: Settings) -> bool:
-    if not settings.warehouse.exists():
-        return False
-    import duckdb
-
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        query = ("SELECT count(*) FROM information_schema.tables"
-                 " WHERE table_schema = 'marts' AND table_name = 'kpi_scorecard'")
-        return bool(con.execute(query).fetchone()[0])
-    finally:
-        con.close()

@@ -42,6 +42,7 @@ class Settings:
     max_reject_rate: float
     reconciliation_tolerance: float = 0.05
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    warehouse_lock_timeout: float = 1800.0
 
     @property
     def salt_is_default(self) -> bool:
@@ -85,7 +86,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     warehouse = warehouse.expanduser().resolve()
     salt = env.get("ZENGSHOU_PII_SALT") or DEV_PII_SALT
     if salt == DEV_PII_SALT:
-        log.warning("ZENGSHOU_PII_SALT is not set: using the development salt; production must set one")
+        _warn_dev_salt_once()
     fmt = (env.get("ZENGSHOU_ALERT_FORMAT") or "generic").strip().lower()
     if fmt not in ALERT_FORMATS:
         raise ConfigError(f"ZENGSHOU_ALERT_FORMAT must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
@@ -102,6 +103,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_reject_rate=rate,
         reconciliation_tolerance=tolerance,
         duckdb_memory_limit=duckdb_memory_limit(env),
+        warehouse_lock_timeout=warehouse_lock_timeout(env),
     )
 
 
@@ -123,4 +125,33 @@ def _fraction(env: dict[str, str], name: str, default: str) -> float:
         raise ConfigError(f"{name} must be a number between 0 and 1, not {raw!r}") from exc
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be a number between 0 and 1, not {value}")
+    return value
+
+
+_dev_salt_warned = False
+
+
+def _warn_dev_salt_once() -> None:
+    """The development-salt warning once per process, not once per settings read (a demo run read the
+    settings 59 times and said it 59 times)."""
+    global _dev_salt_warned
+    if not _dev_salt_warned:
+        _dev_salt_warned = True
+        log.warning("ZENGSHOU_PII_SALT is not set: using the development salt; production must set one")
+
+
+DEFAULT_WAREHOUSE_LOCK_TIMEOUT = 1800.0
+
+
+def warehouse_lock_timeout(env: dict[str, str] | None = None) -> float:
+    """``ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT`` (seconds, default 1800): how long a step waits for another
+    zengshou writer to release the warehouse before it fails (a province run takes about 10 minutes)."""
+    env = os.environ if env is None else env
+    raw = (env.get("ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT") or str(DEFAULT_WAREHOUSE_LOCK_TIMEOUT)).strip()
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be a number of seconds, not {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be >= 0, not {value}")
     return value

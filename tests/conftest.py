@@ -69,7 +69,8 @@ SHARED_FIXTURE_GROUPS = {
 }
 # The longest groups start first (measured in CI, longest first), so the two workers finish together
 # instead of one of them starting a 6-minute group at the end.
-LONGEST_FIRST = ("tests/test_bench_smoke.py", "knownanswer", "tests/knownanswer/test_lifecycle.py", "demo_pipeline",
+LONGEST_FIRST = ("tests/test_bench_smoke.py", "tests/test_dagster_daemon.py", "knownanswer",
+                 "tests/knownanswer/test_lifecycle.py", "tests/knownanswer/test_recovery.py", "demo_pipeline",
                  "knownanswer_hr", "tests/knownanswer/test_bad_rows.py", "serving")
 
 

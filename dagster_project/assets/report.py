@@ -7,6 +7,7 @@ briefly, so it never competes with the loaders or dbt for DuckDB's single writer
 
 import dagster as dg
 
+from dagster_project.ingest.warehouse_lock import warehouse_lock
 from dagster_project.report import ReportError, load_report_data, write_report
 from dagster_project.settings import load_settings
 
@@ -30,7 +31,9 @@ class ReportConfig(dg.Config):
 def kpi_report(context: dg.AssetExecutionContext, config: ReportConfig) -> dg.MaterializeResult:
     settings = load_settings()
     try:
-        data = load_report_data(settings.warehouse, config.as_of_month)
+        with warehouse_lock(settings.warehouse, exclusive=False, timeout=settings.warehouse_lock_timeout,
+                            purpose="report"):
+            data = load_report_data(settings.warehouse, config.as_of_month)
     except ReportError as exc:
         raise dg.Failure(description=f"report not written: {exc}") from exc
     path = write_report(data)

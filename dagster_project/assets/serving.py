@@ -6,9 +6,12 @@ import time
 
 import dagster as dg
 
+from dagster_project.ingest.load_state import DBT_STEP, SERVING_STEP, record_state, recorded_state
+from dagster_project.ingest.warehouse import connect
+from dagster_project.ingest.warehouse_lock import warehouse_lock
 from dagster_project.serving import publish_postgres, publish_serving_file
 from dagster_project.serving.postgres import DEFAULT_ROLE_PREFIX
-from dagster_project.settings import load_settings
+from dagster_project.settings import Settings, load_settings
 
 SERVING_GROUP = "serving"
 MART_NAMES = ("kpi_scorecard", "dim_region", "fct_employment_duration", "fct_income_growth", "fct_relief_wage_ratio")
@@ -23,12 +26,23 @@ MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
         "Every table of schema marts published for BI tools: copied into the serving DuckDB file "
         "(<warehouse dir>/zengshou_serving.duckdb, replaced atomically; open it read-only) and, when "
         "ZENGSHOU_BI_DB_URL is set, into PostgreSQL (schemas marts + marts_zh, reader roles, "
-        "per-prefecture row-level security) in one transaction."
+        "per-prefecture and per-county row-level security) in one transaction."
     ),
     kinds={"duckdb", "postgres"},
 )
 def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
+    with warehouse_lock(settings.warehouse, timeout=settings.warehouse_lock_timeout, purpose="publishing the marts"):
+        result = _publish(context, settings)
+        # What the published marts were built from: the planner compares it with the raw tables.
+        with connect(settings.warehouse) as con:
+            built_from = recorded_state(con, DBT_STEP)
+            if built_from is not None:
+                record_state(con, SERVING_STEP, built_from)
+    return result
+
+
+def _publish(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
     started = time.monotonic()
     served = publish_serving_file(settings.warehouse)
     context.log.info(f"serving file {served.path}: {len(served.tables)} marts in {served.seconds:.1f} s")
@@ -38,6 +52,7 @@ def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "serving_file_seconds": round(served.seconds, 2),
         "rows": dg.MetadataValue.json(served.tables),
         "total_rows": sum(served.tables.values()),
+        "serving_file_withheld": dg.MetadataValue.json(list(served.withheld)),  # county_roles_only lists
         "postgres": "not configured (ZENGSHOU_BI_DB_URL unset)",
     }
     if settings.bi_db_url:
@@ -52,6 +67,7 @@ def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "postgres_seconds": round(published.seconds, 2),
             "postgres_rls_tables": dg.MetadataValue.json(published.rls_tables),
             "postgres_unfiltered_tables": dg.MetadataValue.json(published.unfiltered_tables),
+            "postgres_restricted_tables": dg.MetadataValue.json(published.restricted_tables),
             "postgres_roles": dg.MetadataValue.json(published.roles),
             "postgres_created_roles": dg.MetadataValue.json(published.created_roles),
             "postgres_dropped_dependents": dg.MetadataValue.json(published.dropped_dependents),

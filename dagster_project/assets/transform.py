@@ -14,7 +14,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.assets.ge_checks import ge_suite_check
+from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import connect, ensure_raw_tables
+from dagster_project.ingest.warehouse_lock import warehouse_lock
 from dagster_project.quality.suites import MART_SUITE_NAMES
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
@@ -84,17 +86,25 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
     # The dbt subprocess inherits os.environ: give it the warehouse path and the HMAC pads (not the salt).
     settings = load_settings()
     os.environ.update(settings.dbt_env())
-    # dbt sources must exist even when a source has never landed (no relief ledger yet, say).
-    with connect(settings.warehouse) as con:
-        ensure_raw_tables(con)
-    # A target dir of this run only (two checkouts' runs must not share one), removed afterwards so
-    # they do not pile up; compiled SQL carries no key material (the keyed-hash plugin), but no reason
-    # to keep it either.
-    target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
-    try:
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
+    # The dbt subprocess writes the warehouse: hold the writer lock for the whole build, so no other
+    # zengshou process (a sensor's read, another run) opens the file meanwhile (ingest/warehouse_lock.py).
+    with warehouse_lock(settings.warehouse, timeout=settings.warehouse_lock_timeout, purpose="dbt build"):
+        # dbt sources must exist even when a source has never landed (no relief ledger yet, say).
+        with connect(settings.warehouse) as con:
+            ensure_raw_tables(con)
+            built_from = raw_state(con)
+        # A target dir of this run only (two checkouts' runs must not share one), removed afterwards so
+        # they do not pile up; compiled SQL carries no key material (the keyed-hash plugin), but no reason
+        # to keep it either.
+        target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
+        try:
+            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+        # Only a build that finished (the stream raises on a failed model or test) records what it was
+        # built from; serving_publish then records it as published (ingest/load_state.py).
+        with connect(settings.warehouse) as con:
+            record_state(con, DBT_STEP, built_from)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -5,12 +5,19 @@ GE opens its own connection to the same file."""
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import SEEDS_DIR, duckdb_memory_limit
+from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_holder, lock_timeout, warehouse_lock
+from dagster_project.settings import SEEDS_DIR, ConfigError, duckdb_memory_limit
+
+# DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
+# wait this long for it to let go before giving up with a one-line reason.
+FOREIGN_LOCK_WAIT_SECONDS = 30.0
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -49,17 +56,86 @@ CREATE TABLE IF NOT EXISTS meta.hr_watermarks (
 
 @contextlib.contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, creating its folder and the shared schemas on first use."""
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
-    try:
-        con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
-        if not read_only:
+    """Open the warehouse, creating its folder and the shared schemas on first use.
+
+    Writers hold the warehouse lock (``warehouse_lock``) while the connection is open, waiting for
+    another zengshou writer to finish rather than failing on DuckDB's lock."""
+    if read_only:
+        con = open_duckdb(path, read_only=True)
+        try:
+            con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+            yield con
+        finally:
+            con.close()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warehouse_lock(path, timeout=lock_timeout(), purpose="loading the warehouse"):
+        con = open_duckdb(path)
+        try:
+            con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
             con.execute(DDL)
-        yield con
-    finally:
-        con.close()
+            yield con
+        finally:
+            con.close()
+
+
+def open_duckdb(path: Path, read_only: bool = False,
+                wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to ``wait`` s while a program outside zengshou holds the file, then
+    WarehouseBusy with who holds it (instead of DuckDB's raw IOException)."""
+    deadline = time.monotonic() + wait
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            cause = duckdb_lock_holder(exc)
+            if cause is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"cannot open warehouse {path}: {cause}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+@contextlib.contextmanager
+def warehouse_reader(path: Path, timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A short read-only look at the warehouse (None when it does not exist yet), under the shared
+    warehouse lock: ``timeout`` 0 for callers that must never wait or disturb a run (the sensors:
+    WarehouseBusy means "a run is writing, look next tick"), None to wait (the default)."""
+    if not path.is_file():
+        yield None
+        return
+    with warehouse_lock(path, exclusive=False, timeout=lock_timeout() if timeout is None else timeout,
+                        purpose="reading meta"):
+        con = open_duckdb(path, read_only=True, wait=0 if timeout == 0 else FOREIGN_LOCK_WAIT_SECONDS)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_warehouse_path(path: Path) -> None:
+    """Fail before any work, with the setting's name and the fix, when ZENGSHOU_WAREHOUSE cannot be a
+    warehouse: a directory, a file that is not a DuckDB database, or a folder zengshou cannot write."""
+    if path.is_dir():
+        raise ConfigError(f"ZENGSHOU_WAREHOUSE {path} is a directory: set it to a file such as "
+                          f"{path / 'zengshou.duckdb'}")
+    if path.exists():
+        with path.open("rb") as fh:
+            header = fh.read(16)
+        if header[8:12] != _DUCKDB_MAGIC:
+            raise ConfigError(f"ZENGSHOU_WAREHOUSE {path} is not a DuckDB database file: point it to the warehouse "
+                              "file, or to a new path to start an empty warehouse")
+        folder = path.parent
+    else:
+        folder = next((p for p in path.parents if p.exists()), path.parent)
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"ZENGSHOU_WAREHOUSE {path}: the folder {folder} is not writable by this user: "
+                          "fix its permissions or choose another path")
 
 
 def ensure_counties(con: duckdb.DuckDBPyConnection) -> None:

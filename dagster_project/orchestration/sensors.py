@@ -1,19 +1,24 @@
 """Sensors of the zengshou code location.
 
-- ``monitoring_landing_sensor``: new or changed monthly exports under ZENGSHOU_LANDING_DIR → one
-  ``monitoring_snapshot`` run per changed month (partition_key = the month), selecting only the file
-  kinds that changed.
-- ``relief_landing_sensor``: new or changed 以工代赈 ledgers → one ``refresh_warehouse`` run for the
-  relief asset (it loads exactly the new or changed files).
-- ``marts_after_loads``: after a load run (either job above, or the daily HR pull) that published
-  something, one ``transform_marts`` run — coalesced: no second one while one is still waiting.
+- ``monitoring_landing_sensor``: monthly exports under ZENGSHOU_LANDING_DIR not yet loaded → one
+  ``monitoring_snapshot`` run per month (partition_key = the month), selecting only the file kinds to load.
+- ``relief_landing_sensor``: 以工代赈 ledgers not yet loaded → one ``refresh_warehouse`` run for the relief
+  asset (it loads exactly the new or changed files).
+- ``marts_after_loads``: the raw tables differ from what the published marts were built from → one
+  ``transform_marts`` run, once no load is queued or running (so several loads give one rebuild).
 
-The landing sensors never open the DuckDB warehouse: DuckDB has one writer, and even a read-only
-connection from the daemon would make a starting run fail to take the write lock. What was already
-seen is kept in the sensor cursor (path → size, mtime, sha256), and on first sight a file is compared
-with the batch id (which carries the sha256 prefix) of the latest materialisation of its partition in
-the Dagster instance. Run keys are derived from the file hashes, so the same content is never
-requested twice by Dagster either.
+"Already loaded" has one meaning for the sensors, `zengshou run` and `make demo`: the latest attempt of
+each source partition in the warehouse's ``meta.load_batches`` read this very content
+(``ingest/load_state.py``). So a month `zengshou run` loaded is not loaded again by the daemon, a batch
+rejected for a data reason is alerted once and retried only when its file changes, and a load that
+failed for a transient reason (killed, disk full, the warehouse busy) recorded nothing and is requested
+again — with backoff: after n failed runs for the same content, the next request waits
+``retry_delay(n)`` (1, 2, 4 … 60 minutes) after the last failure.
+
+The sensors read ``meta`` under the shared warehouse lock without waiting: while a run writes, a tick
+just says so and looks again next time (DuckDB has one writer; a reader must never make a run fail).
+The sensor cursor only caches file hashes (path → size, mtime, sha256), so a tick does not re-read
+unchanged exports.
 
 No ``from __future__ import annotations`` here: Dagster inspects the context parameters' annotations.
 """
@@ -23,26 +28,27 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.alerts.model import plain
 from dagster_project.assets.monitoring import MONTHLY
 from dagster_project.assets.relief import RELIEF_KEY
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
-    LandedFile,
     LandingError,
     monitoring_file,
     monitoring_months,
     relief_files,
 )
+from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
 from dagster_project.ingest.readers import file_sha256
-from dagster_project.orchestration.schedules import HR_PULL_JOB
-from dagster_project.settings import ConfigError, load_settings
+from dagster_project.ingest.warehouse import warehouse_reader
+from dagster_project.ingest.warehouse_lock import WarehouseBusy
+from dagster_project.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("zengshou.sensors")
 
@@ -50,7 +56,6 @@ log = logging.getLogger("zengshou.sensors")
 MONITORING_JOB = "monitoring_snapshot"
 REFRESH_JOB = "refresh_warehouse"
 TRANSFORM_JOB = "transform_marts"
-LOAD_JOBS = (MONITORING_JOB, REFRESH_JOB, HR_PULL_JOB)
 
 TRIGGER_TAG = "zengshou/trigger"
 # Runs write the single-writer DuckDB warehouse; an instance can cap runs by this tag as well as by
@@ -67,7 +72,7 @@ def settle_seconds() -> float:
 
 
 # --------------------------------------------------------------------------------------------------
-# Cursor: what content was seen
+# Cursor: file hashes seen, and what was requested
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Seen:
@@ -76,19 +81,26 @@ class Seen:
     sha256: str
 
 
-def _load_cursor(cursor: str | None) -> dict[str, Seen]:
-    if not cursor:
-        return {}
-    try:
-        return {k: Seen(*v) for k, v in json.loads(cursor).get("files", {}).items()}
-    except (ValueError, TypeError, AttributeError):
-        log.warning("unreadable sensor cursor: starting afresh")
-        return {}
+@dataclass
+class Cursor:
+    files: dict[str, Seen] = field(default_factory=dict)
+    # slot (a month, "relief", "marts") → [content requested, unix time of the request]
+    requested: dict[str, list] = field(default_factory=dict)
 
+    @classmethod
+    def load(cls, cursor: str | None) -> "Cursor":
+        if not cursor:
+            return cls()
+        try:
+            data = json.loads(cursor)
+            return cls({k: Seen(*v) for k, v in data.get("files", {}).items()}, dict(data.get("requested", {})))
+        except (ValueError, TypeError, AttributeError):
+            log.warning("unreadable sensor cursor: starting afresh")
+            return cls()
 
-def _dump_cursor(files: dict[str, Seen]) -> str:
-    return json.dumps({"files": {k: [s.size, s.mtime_ns, s.sha256] for k, s in sorted(files.items())}},
-                      separators=(",", ":"))
+    def dump(self) -> str:
+        return json.dumps({"files": {k: [s.size, s.mtime_ns, s.sha256] for k, s in sorted(self.files.items())},
+                           "requested": dict(sorted(self.requested.items()))}, separators=(",", ":"))
 
 
 def _fingerprint(path: Path, cached: Seen | None) -> Seen:
@@ -109,30 +121,66 @@ def _short(sha: str | None) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# Requests, and retries of failed ones
+# --------------------------------------------------------------------------------------------------
+CONTENT_TAG = "zengshou/content"
+_UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+# A request the daemon accepted shows as a run at once; one with no run after this long was lost
+# (the run deleted in the UI, say) and is made again.
+LOST_REQUEST_SECONDS = 3600.0
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after the n-th finished run that still left the work undone: 1, 2, 4 … 60 min."""
+    return float(min(60 * 2 ** max(failures - 1, 0), 3600))
+
+
+def should_request(instance: dg.DagsterInstance | None, cursor: Cursor, slot: str, content: str,
+                   now: float) -> tuple[bool, str]:
+    """(request now?, note) for work still to do (``content``: what must be loaded or built).
+
+    New content is requested at once. Content requested before is requested again only when every run
+    made for it has finished without doing the work (failed, cancelled, or killed before recording
+    anything) and the backoff after the last of them has passed — so a transient failure is retried,
+    a pending run is not doubled, and a data failure (recorded in ``meta``, so no longer "to do") is not
+    retried until the file changes."""
+    previous = cursor.requested.get(slot)
+    if not previous or previous[0] != content:
+        return True, ""
+    runs = instance.get_run_records(dg.RunsFilter(tags={CONTENT_TAG: content}), limit=50) if instance else []
+    if any(r.dagster_run.status in _UNFINISHED for r in runs):
+        return False, f"{slot}: a run for {content} is queued or running"
+    if not runs:
+        if now - float(previous[1]) < LOST_REQUEST_SECONDS:
+            return False, f"{slot}: {content} was requested; waiting for its run"
+        return True, f"{slot}: the request for {content} has no run; requesting again"
+    last_end = max((r.end_time or r.update_timestamp.timestamp()) for r in runs)
+    wait = retry_delay(len(runs)) - (now - last_end)
+    if wait > 0:
+        return False, f"{slot}: {len(runs)} run(s) for {content} left it undone; retrying in {wait:.0f} s"
+    return True, f"{slot}: retrying {content} after {len(runs)} run(s) that left it undone"
+
+
+def _request(cursor: Cursor, slot: str, content: str, now: float, **kwargs) -> dg.RunRequest:
+    cursor.requested[slot] = [content, now]
+    tags = {TRIGGER_TAG: kwargs.pop("trigger", "landing_dir"), **WRITER_TAG, CONTENT_TAG: content,
+            **kwargs.pop("tags", {})}
+    # A run key never used before: Dagster drops a request whose key it has seen, which would turn a
+    # retry, or a return to earlier content (A → B → A), into nothing.
+    return dg.RunRequest(run_key=f"{content}:{uuid.uuid4().hex[:12]}", tags=tags, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
 # Monthly monitoring exports
 # --------------------------------------------------------------------------------------------------
-def _loaded_in_instance(instance: dg.DagsterInstance | None, landed: LandedFile, sha: str) -> bool:
-    """True when the latest materialisation of this file's asset partition read this very content (its
-    batch id ends with the sha256 prefix, see file_batch.stage_file)."""
-    if instance is None:
-        return False
-    key = dg.AssetKey(landed.source.raw_table.split("."))
-    try:
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[landed.partition_key]), limit=1).records
-    except Exception:  # an older storage without partition filters: just load again
-        return False
-    if not records:
-        return False
-    batch_id = plain((records[0].asset_materialization.metadata or {}).get("batch_id"))
-    return isinstance(batch_id, str) and batch_id.endswith(f":{sha[:12]}")
-
-
-def monitoring_requests(landing_dir: Path, cursor: str | None, instance: dg.DagsterInstance | None = None,
+def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: dict[tuple[str, str], str | None],
+                        instance: dg.DagsterInstance | None = None,
                         settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
-    """(run requests, new cursor, notes) for the monthly exports in ``landing_dir``."""
+    """(run requests, new cursor, notes) for the monthly exports in ``landing_dir``; ``loaded`` is
+    ``load_state.loaded_shas`` of the warehouse (what the latest attempt of each partition read)."""
     settle = settle_seconds() if settle is None else settle
-    seen = _load_cursor(cursor)
+    state = Cursor.load(cursor)
     valid_months = set(MONTHLY.get_partition_keys())
     now = time.time()
     requests: list[dg.RunRequest] = []
@@ -155,74 +203,78 @@ def monitoring_requests(landing_dir: Path, cursor: str | None, instance: dg.Dags
         if any(_settling(f.path, now, settle) for f in files):
             notes.append(f"monitoring/{month}: a file is still being written; looking again next tick")
             continue
-        changed, parts = [], []
+        to_load, parts = [], []
         for f in files:
             rel = f.path.relative_to(landing_dir).as_posix()
-            before = seen.get(rel)
-            current = _fingerprint(f.path, before)
-            seen[rel] = current
-            parts.append(f"{f.source.name.split('.')[1]}={_short(current.sha256)}")
-            if before is not None and before.sha256 == current.sha256:
-                continue
-            if before is None and _loaded_in_instance(instance, f, current.sha256):
-                continue
-            changed.append(f)
-            parts[-1] += f"(was {_short(before.sha256 if before else None)})"
-        if not changed:
+            current = _fingerprint(f.path, state.files.get(rel))
+            state.files[rel] = current
+            if loaded.get((f.source.name, f.partition_key)) != current.sha256:
+                to_load.append(f)
+                parts.append(f"{f.source.name.split('.')[1]}={_short(current.sha256)}")
+        if not to_load:
+            state.requested.pop(month, None)
             continue
-        keys = [dg.AssetKey(f.source.raw_table.split(".")) for f in changed]
-        requests.append(dg.RunRequest(
-            job_name=MONITORING_JOB,
-            partition_key=month,
-            asset_selection=keys,
-            # The hashes of this content and of the content it replaces: unchanged content is never
-            # requested twice, while going back to an earlier export (A → B → A) is still a change.
-            run_key=f"monitoring:{month}:" + ",".join(parts),
-            tags={TRIGGER_TAG: "landing_dir", **WRITER_TAG,
-                  "zengshou/files": ",".join(f.path.relative_to(landing_dir).as_posix() for f in changed)},
-        ))
-    return requests, _dump_cursor(seen), notes
+        content = f"monitoring:{month}:" + ",".join(parts)
+        go, note = should_request(instance, state, month, content, now)
+        if note:
+            notes.append(note)
+        if go:
+            requests.append(_request(
+                state, month, content, now, job_name=MONITORING_JOB, partition_key=month,
+                asset_selection=[dg.AssetKey(f.source.raw_table.split(".")) for f in to_load],
+                tags={"zengshou/files": ",".join(f.path.relative_to(landing_dir).as_posix() for f in to_load)}))
+    return requests, state.dump(), notes
 
 
 # --------------------------------------------------------------------------------------------------
 # Relief ledgers
 # --------------------------------------------------------------------------------------------------
-def relief_requests(landing_dir: Path, cursor: str | None,
+def relief_requests(landing_dir: Path, cursor: str | None, loaded: dict[tuple[str, str], str | None],
+                    instance: dg.DagsterInstance | None = None,
                     settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
     settle = settle_seconds() if settle is None else settle
-    seen = _load_cursor(cursor)
+    state = Cursor.load(cursor)
     now = time.time()
     files = relief_files(landing_dir)
     if any(_settling(f.path, now, settle) for f in files):
-        return [], _dump_cursor(seen), ["relief: a ledger is still being written; looking again next tick"]
-    changed: list[str] = []
+        return [], state.dump(), ["relief: a ledger is still being written; looking again next tick"]
+    to_load: list[str] = []
     for f in files:
         rel = f.path.relative_to(landing_dir).as_posix()
-        before = seen.get(rel)
-        current = _fingerprint(f.path, before)
-        seen[rel] = current
-        if before is None or before.sha256 != current.sha256:
-            changed.append(f"{rel}={_short(current.sha256)}(was {_short(before.sha256 if before else None)})")
-    if not changed:
-        return [], _dump_cursor(seen), []
-    digest = hashlib.sha256("\n".join(changed).encode()).hexdigest()[:16]
-    request = dg.RunRequest(
-        job_name=REFRESH_JOB,
-        asset_selection=[RELIEF_KEY],
-        run_key=f"relief:{digest}",
-        tags={TRIGGER_TAG: "landing_dir", **WRITER_TAG,
-              "zengshou/files": ",".join(c.split("=")[0] for c in changed)[:2000]},
-    )
-    return [request], _dump_cursor(seen), []
+        current = _fingerprint(f.path, state.files.get(rel))
+        state.files[rel] = current
+        if loaded.get((f.source.name, f.partition_key)) != current.sha256:
+            to_load.append(f"{rel}={_short(current.sha256)}")
+    if not to_load:
+        state.requested.pop("relief", None)
+        return [], state.dump(), []
+    content = "relief:" + hashlib.sha256("\n".join(to_load).encode()).hexdigest()[:16]
+    go, note = should_request(instance, state, "relief", content, now)
+    requests = [_request(state, "relief", content, now, job_name=REFRESH_JOB, asset_selection=[RELIEF_KEY],
+                         tags={"zengshou/files": ",".join(c.split("=")[0] for c in to_load)[:2000]})] if go else []
+    return requests, state.dump(), [note] if note else []
 
 
-def _landing_dir(context: dg.SensorEvaluationContext) -> Path | None:
+def _read_meta(context: dg.SensorEvaluationContext, warehouse: Path, read) -> tuple[bool, object]:
+    """(ok, value) of ``read(con)`` on the warehouse's meta tables, without waiting for a running writer."""
     try:
-        landing = load_settings().landing_dir
+        with warehouse_reader(warehouse, timeout=0) as con:
+            return True, read(con) if con is not None else read(None)
+    except WarehouseBusy as exc:
+        context.log.info(f"warehouse busy: {exc}")
+        return False, None
+
+
+def _settings(context: dg.SensorEvaluationContext) -> Settings | None:
+    try:
+        settings = load_settings()
     except ConfigError as exc:
         context.log.error(f"settings are invalid: {exc}")
         return None
-    return landing if landing.is_dir() else None
+    return settings if settings.landing_dir.is_dir() else None
+
+
+BUSY = "a run is writing the warehouse; looking again next tick"
 
 
 def _result(context: dg.SensorEvaluationContext, requests, cursor, notes, landing: Path) -> dg.SensorResult:
@@ -241,11 +293,14 @@ def _result(context: dg.SensorEvaluationContext, requests, cursor, notes, landin
                 "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
 )
 def monitoring_landing_sensor(context: dg.SensorEvaluationContext):
-    landing = _landing_dir(context)
-    if landing is None:
+    settings = _settings(context)
+    if settings is None:
         return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
-    requests, cursor, notes = monitoring_requests(landing, context.cursor, context.instance)
-    return _result(context, requests, cursor, notes, landing)
+    ok, loaded = _read_meta(context, settings.warehouse, lambda con: loaded_shas(con) if con else {})
+    if not ok:
+        return dg.SkipReason(BUSY)
+    requests, cursor, notes = monitoring_requests(settings.landing_dir, context.cursor, loaded, context.instance)
+    return _result(context, requests, cursor, notes, settings.landing_dir)
 
 
 @dg.sensor(
@@ -257,11 +312,14 @@ def monitoring_landing_sensor(context: dg.SensorEvaluationContext):
                 "run of raw/relief_projects (which loads exactly the new or changed files).",
 )
 def relief_landing_sensor(context: dg.SensorEvaluationContext):
-    landing = _landing_dir(context)
-    if landing is None:
+    settings = _settings(context)
+    if settings is None:
         return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
-    requests, cursor, notes = relief_requests(landing, context.cursor)
-    return _result(context, requests, cursor, notes, landing)
+    ok, loaded = _read_meta(context, settings.warehouse, lambda con: loaded_shas(con) if con else {})
+    if not ok:
+        return dg.SkipReason(BUSY)
+    requests, cursor, notes = relief_requests(settings.landing_dir, context.cursor, loaded, context.instance)
+    return _result(context, requests, cursor, notes, settings.landing_dir)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -270,7 +328,7 @@ def relief_landing_sensor(context: dg.SensorEvaluationContext):
 def finished_runs(instance: dg.DagsterInstance, after: int, job_names: tuple[str, ...] | None = None,
                   limit: int = 100) -> tuple[list[tuple[int, str]], int]:
     """(storage id, run id) of runs that succeeded or failed after storage id ``after``, oldest first,
-    and the storage id to continue from."""
+    and the storage id to continue from (the alert sensor's feed)."""
     from dagster._core.event_api import RunStatusChangeRecordsFilter
 
     found: list[tuple[int, str]] = []
@@ -288,23 +346,22 @@ def finished_runs(instance: dg.DagsterInstance, after: int, job_names: tuple[str
     return found, (cutoff if cutoff is not None else max([after, *(f[0] for f in found)]))
 
 
-def published_something(instance: dg.DagsterInstance, run_id: str) -> bool:
-    """Did the run change a raw table? A monitoring batch published, a relief file loaded, or the HR
-    pull moved a watermark (a run can fail on one batch and still have published another)."""
-    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        meta = {k: plain(v) for k, v in (entry.asset_materialization.metadata or {}).items()}
-        if "files_loaded" in meta:
-            if int(meta.get("files_loaded") or 0) > int(meta.get("files_rejected") or 0):
-                return True
-        elif meta.get("status") == "published":
-            if "watermark_after" not in meta:
-                return True
-            if meta.get("watermark_after") != meta.get("watermark_before") or int(meta.get("rows_upserted") or 0):
-                return True
-    return False
-
-
-PENDING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: dg.DagsterInstance | None,
+                  runs_pending: bool) -> tuple[list[dg.RunRequest], str, str | None]:
+    """(requests, cursor, skip reason) of ``marts_after_loads``: rebuild when the raw tables differ from
+    what the published marts were built from (``load_state.marts_outdated``), once no load is waiting."""
+    state = Cursor.load(cursor)
+    if outdated is None or raw == "empty":
+        state.requested.pop("marts", None)
+        return [], state.dump(), "the published marts are built from the current raw tables"
+    if runs_pending:
+        return [], state.dump(), "runs are queued or running; the marts are rebuilt once after them"
+    content = f"marts:{raw}"
+    go, note = should_request(instance, state, "marts", content, time.time())
+    if not go:
+        return [], state.dump(), note
+    return [_request(state, "marts", content, time.time(), trigger="marts_after_loads",
+                     tags={"zengshou/reason": outdated[:200]})], state.dump(), None
 
 
 @dg.sensor(
@@ -312,24 +369,21 @@ PENDING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagst
     job_name=TRANSFORM_JOB,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="After a monitoring_snapshot, refresh_warehouse or hr_platform_pull run that published new "
-                "data: one transform_marts run (dbt build + the marts' checks), not one per load.",
+    description="When the raw tables differ from what the published marts were built from (new loads, or a "
+                "transform that failed or was killed): one transform_marts run (dbt build + the marts' checks "
+                "+ publishing), once no load is queued or running.",
 )
 def marts_after_loads(context: dg.SensorEvaluationContext):
-    after = int(context.cursor) if context.cursor else 0
-    runs, cursor = finished_runs(context.instance, after, LOAD_JOBS)
-    triggers = [run_id for _, run_id in runs if published_something(context.instance, run_id)]
-    if not triggers:
-        return dg.SensorResult(cursor=str(cursor), skip_reason="no load run published new data since the last tick")
-    waiting = context.instance.get_run_records(
-        dg.RunsFilter(job_name=TRANSFORM_JOB, statuses=PENDING), limit=1)
-    if waiting:
-        # Runs are serialised (one writer): the waiting transform starts after these loads and sees them.
-        return dg.SensorResult(cursor=str(cursor),
-                               skip_reason=f"transform_marts run {waiting[0].dagster_run.run_id} is already waiting")
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"marts-after:{triggers[-1]}",
-                                    tags={TRIGGER_TAG: "marts_after_loads", **WRITER_TAG,
-                                          "zengshou/after_runs": ",".join(t[:8] for t in triggers)[:2000]})],
-        cursor=str(cursor),
-    )
+    settings = _settings(context)
+    if settings is None:
+        return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
+    ok, state = _read_meta(context, settings.warehouse,
+                           lambda con: (marts_outdated(con), raw_state(con)) if con else (None, "empty"))
+    if not ok:
+        return dg.SkipReason(BUSY)
+    outdated, raw = state
+    # Any run still queued or running (a load, a backfill, a transform launched from the UI) may change
+    # the raw tables or publish the marts itself: decide after it, so several loads give one rebuild.
+    runs_pending = bool(context.instance.get_run_records(dg.RunsFilter(statuses=_UNFINISHED), limit=1))
+    requests, cursor, skip = marts_request(outdated, raw, context.cursor, context.instance, runs_pending)
+    return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else skip)

@@ -26,6 +26,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
+from dagster_project.ingest.warehouse_lock import lock_timeout, warehouse_lock
 from dagster_project.quality.data_docs import DataDocsPage, record_validation
 from dagster_project.quality.suites import load_stored_suites
 from dagster_project.settings import EXPECTATIONS_DIR, duckdb_memory_limit
@@ -140,7 +141,9 @@ def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
     """Validate ``query``'s rows in the warehouse against the stored suite ``suite_name``."""
     enable_duckdb_sql_path()
     suite = stored_suite(suite_name)
-    with _lock:  # GE contexts are not thread-safe; validations are short
+    # GE contexts are not thread-safe; validations are short. GE opens the warehouse read-write through
+    # duckdb-engine, so it takes the writer lock like every other connection (ingest/warehouse_lock.py).
+    with _lock, warehouse_lock(warehouse, timeout=lock_timeout(), purpose="Great Expectations validation"):
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = context.data_sources.add_sql(name="warehouse", connection_string=warehouse_url(warehouse))

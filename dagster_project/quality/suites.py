@@ -68,6 +68,22 @@ def _rows_breaking(name: str, condition: str, reason: str) -> gxe.UnexpectedRows
                                          description=f"{name}: {reason}", meta={"rule": name})
 
 
+def _region_expectations(suite: gx.ExpectationSuite) -> gx.ExpectationSuite:
+    """A person-level mart carries its region (issue 13 #6: PostgreSQL row-level security filters on
+    it): county_code and prefecture_code exist, are 6-digit codes when known, and agree (a Yunnan
+    county's prefecture is its first four digits + 00). NULL is allowed: an unplaced row is visible
+    to the province and analyst roles only."""
+    for column in ("county_code", "prefecture_code"):
+        suite.add_expectation(gxe.ExpectColumnToExist(column=column))
+        suite.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column=column, value=6))
+    suite.add_expectation(_rows_breaking(
+        "region_consistent",
+        "county_code IS NOT NULL AND prefecture_code IS NOT NULL"
+        " AND substr(county_code, 1, 4) || '00' <> prefecture_code",
+        "县级代码与州市代码不一致 / county_code and prefecture_code disagree"))
+    return suite
+
+
 def mart_suites() -> list[gx.ExpectationSuite]:
     """Expectations on the published marts: what BI users rely on beyond the dbt contract."""
     suites = [*_monitoring_mart_suites(), *_hr_mart_suites(), _group_scorecard_suite(), *_warning_suites()]
@@ -91,12 +107,14 @@ def _monitoring_mart_suites() -> list[gx.ExpectationSuite]:
     duration.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="work_region", value_set=WORK_REGIONS))
     duration.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="person_key", value=64))
     duration.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["person_key", "year"]))
+    _region_expectations(duration)
 
     income = gx.ExpectationSuite(name="marts.fct_income_growth")
     _not_null(income, "household_key", "year", "as_of_month", "county_code", "household_type", "household_size")
     income.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="household_size", min_value=1))
     income.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="wage_income_yuan", min_value=0))
     income.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["household_key", "year"]))
+    _region_expectations(income)
 
     relief = gx.ExpectationSuite(name="marts.fct_relief_wage_ratio")
     _not_null(relief, "project_id", "year", "county_code", "fund_source")
@@ -157,7 +175,8 @@ def _hr_mart_suites() -> list[gx.ExpectationSuite]:
     certificate.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="certificate_type",
                                                                 value_set=CERTIFICATE_TYPES))
 
-    return [service, jobseeker, brand, post, talent, certificate, _subsidy_payment_suite(), _training_suite()]
+    suites = [service, jobseeker, brand, post, talent, certificate, _subsidy_payment_suite(), _training_suite()]
+    return [_region_expectations(s) for s in suites]
 
 
 def _subsidy_payment_suite() -> gx.ExpectationSuite:

@@ -74,10 +74,26 @@ RESIDENT_ID_PATTERN = r"[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[1
 
 # Columns row-level security filters on, in order of preference.
 REGION_COLUMNS = ("region_code", "prefecture_code", "county_code")
+# A mart with one of these columns holds rows about single people or households (issue 13 #6): it must
+# carry a region column, or row-level security could not filter it and every reader would see it all.
+PERSON_LEVEL_COLUMNS = frozenset({"person_key", "household_key", "person_no", "household_no"})
+
+# Publishing rule of a mart, from its dbt yml: `config: {meta: {zengshou_publish: county_roles_only}}`
+# (or `meta:` on the model). county_roles_only = a restricted person list (SPEC §2.3 worklist):
+# PostgreSQL only, SELECT for the county / prefecture / province roles under row-level security on
+# county_code, never for the analyst role, and never copied into the serving DuckDB file.
+PUBLISH_META_KEY = "zengshou_publish"
+PUBLISH_ALL = "all"
+PUBLISH_COUNTY_ROLES_ONLY = "county_roles_only"
+PUBLISH_RULES = (PUBLISH_ALL, PUBLISH_COUNTY_ROLES_ONLY)
 
 
 class PersonalDataError(RuntimeError):
     """A mart carries a personal-data column or value: nothing is published."""
+
+
+class RowSecurityError(RuntimeError):
+    """A mart cannot be filtered by region (or has an unknown publishing rule): nothing is published."""
 
 
 @dataclass(frozen=True)
@@ -94,11 +110,26 @@ class MartTable:
     columns: tuple[MartColumn, ...]
     description: str | None
     rows: int
+    publish: str = PUBLISH_ALL      # PUBLISH_RULES; from the model's meta zengshou_publish
 
     @property
     def region_column(self) -> str | None:
         names = {c.name for c in self.columns}
         return next((c for c in REGION_COLUMNS if c in names), None)
+
+    @property
+    def region_columns(self) -> tuple[str, ...]:
+        names = {c.name for c in self.columns}
+        return tuple(c for c in REGION_COLUMNS if c in names)
+
+    @property
+    def is_person_level(self) -> bool:
+        return any(c.name in PERSON_LEVEL_COLUMNS for c in self.columns)
+
+    @property
+    def restricted(self) -> bool:
+        """A restricted person list: county / prefecture / province roles only, not in the serving file."""
+        return self.publish == PUBLISH_COUNTY_ROLES_ONLY
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,7 @@ class Regions:
 
     prefectures: dict[str, tuple[str, ...]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    counties: dict[str, str] = field(default_factory=dict)   # county code -> its prefecture code
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -126,7 +158,8 @@ def _yml(path: Path, mtime_ns: int) -> dict:
 
 
 def _model_docs(models_dir: Path) -> dict[str, dict]:
-    """model name -> {"description": str|None, "columns": {name: {"description", "label_zh"}}}."""
+    """model name -> {"description": str|None, "columns": {name: {"description", "label_zh"}},
+    "publish": the meta zengshou_publish of the model (None when unset)}."""
     docs: dict[str, dict] = {}
     for path in sorted(models_dir.rglob("*.yml")):
         data = _yml(path, path.stat().st_mtime_ns)
@@ -139,7 +172,9 @@ def _model_docs(models_dir: Path) -> dict[str, dict]:
                     meta = col.get("meta") or (col.get("config") or {}).get("meta") or {}
                     columns[col["name"]] = {"description": _clean(col.get("description")),
                                             "label_zh": meta.get("label_zh")}
-            docs[model["name"]] = {"description": _clean(model.get("description")), "columns": columns}
+            model_meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
+            docs[model["name"]] = {"description": _clean(model.get("description")), "columns": columns,
+                                   "publish": model_meta.get(PUBLISH_META_KEY)}
     return docs
 
 
@@ -220,7 +255,8 @@ def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
             for (c, dtype), label in zip(cols, labels, strict=True)
         )
         count = con.execute(f'SELECT count(*) FROM "{database}".{MARTS_SCHEMA}."{name}"').fetchone()[0]
-        tables.append(MartTable(name, columns, model["description"], int(count)))
+        tables.append(MartTable(name, columns, model["description"], int(count),
+                                publish=model.get("publish") or PUBLISH_ALL))
     return tables
 
 
@@ -259,10 +295,12 @@ def read_regions(con: duckdb.DuckDBPyConnection, tables: list[MartTable], databa
         names[code] = name
         if level == "prefecture":
             prefectures.setdefault(code, [code])
+    counties = {}
     for code, level, _name, parent in rows:
         if level == "county" and parent in prefectures:
             prefectures[parent].append(code)
-    return Regions({p: tuple(codes) for p, codes in sorted(prefectures.items())}, names)
+            counties[code] = parent
+    return Regions({p: tuple(codes) for p, codes in sorted(prefectures.items())}, names, dict(sorted(counties.items())))
 
 
 def _seed_regions() -> list[tuple[str, str, str, str | None]]:
@@ -275,3 +313,24 @@ def _seed_regions() -> list[tuple[str, str, str, str | None]]:
                 rows.append((r["prefecture_code"], "prefecture", r["prefecture_name_zh"], PROVINCE_CODE))
             rows.append((r["county_code"], "county", r["county_name_zh"], r["prefecture_code"]))
     return rows
+
+
+def check_row_security(tables: list[MartTable]) -> None:
+    """Raise RowSecurityError unless every mart can be filtered as its rows require (issue 13 #6):
+    a person-level mart (person_key / household_key / person_no / household_no) needs a region column,
+    a restricted list (county_roles_only) needs county_code, and the publishing rule must be known —
+    a typo in it must not publish a restricted list to every reader."""
+    for table in tables:
+        if table.publish not in PUBLISH_RULES:
+            raise RowSecurityError(
+                f"marts.{table.name}: unknown meta {PUBLISH_META_KEY}: {table.publish!r} in its dbt yml "
+                f"(known: {', '.join(PUBLISH_RULES)}): not published")
+        if table.is_person_level and not table.region_columns:
+            raise RowSecurityError(
+                f"marts.{table.name} holds rows of single people or households but has none of the region "
+                f"columns {list(REGION_COLUMNS)}: row-level security could not filter it, so nothing is "
+                "published. Add county_code and prefecture_code to the model.")
+        if table.restricted and "county_code" not in {c.name for c in table.columns}:
+            raise RowSecurityError(
+                f"marts.{table.name} is {PUBLISH_COUNTY_ROLES_ONLY} but has no county_code column for the "
+                "county roles' row-level security: not published")

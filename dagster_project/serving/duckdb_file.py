@@ -9,7 +9,9 @@ connection opens the new file. Nothing a reader does can block or break the publ
 
 Contents: schema ``marts`` (every warehouse mart as a table, with the dbt descriptions as column
 comments) and schema ``marts_zh`` (one view per mart with Chinese column names). Nothing from raw,
-staging, intermediate, quarantine or meta.
+staging, intermediate, quarantine or meta, and no restricted person list (a mart with meta
+``zengshou_publish: county_roles_only``): the file has no row-level security, so such a list goes to
+the county roles of PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dagster_project.serving.catalog import (
     MARTS_SCHEMA,
     MartTable,
     check_personal_data,
+    check_row_security,
     connect_warehouse,
     read_marts,
 )
@@ -39,6 +42,7 @@ class ServingFilePublish:
     tables: dict[str, int]          # mart -> rows
     bytes: int
     seconds: float
+    withheld: tuple[str, ...] = ()  # restricted person lists left out of the file (county_roles_only)
 
 
 def serving_file_path(warehouse: Path) -> Path:
@@ -68,8 +72,11 @@ def publish_serving_file(warehouse: Path, target: Path | None = None) -> Serving
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     con = connect_warehouse(warehouse)
     try:
-        tables = read_marts(con)
-        check_personal_data(con, tables)
+        marts = read_marts(con)
+        check_personal_data(con, marts)
+        check_row_security(marts)
+        tables = [t for t in marts if not t.restricted]
+        withheld = tuple(t.name for t in marts if t.restricted)
         con.execute(f"ATTACH {_lit(str(tmp))} AS serving_next (READ_WRITE)")
         try:
             # Work inside the new file, so the views it stores name its own schemas, not the warehouse's.
@@ -111,4 +118,4 @@ def publish_serving_file(warehouse: Path, target: Path | None = None) -> Serving
         finally:
             os.close(dir_fd)
     return ServingFilePublish(target, {t.name: t.rows for t in tables}, target.stat().st_size,
-                              time.monotonic() - started)
+                              time.monotonic() - started, withheld)

@@ -9,9 +9,15 @@ What the database holds after a publish:
   The views are ``security_invoker``, so row-level security applies to whoever queries them;
 - group roles (NOLOGIN): ``<prefix>_analyst`` and ``<prefix>_province`` read every row;
   ``<prefix>_pref_<code>`` (one per prefecture of dim_region) reads only the rows of its prefecture and
-  of that prefecture's counties — never the province rows. Rows are filtered with row-level security
-  on the first column of region_code / prefecture_code / county_code a table has; a table with none
-  of them is readable in full by every group role. All group roles have USAGE + SELECT only.
+  of that prefecture's counties — never the province rows; ``<prefix>_county_<code>`` (one per county
+  of dim_region) reads only that county's rows. Rows are filtered with row-level security on every
+  region column a table has (region_code / prefecture_code / county_code must all match the role's
+  region; a NULL region is seen by the province and analyst roles only; a county role sees nothing of
+  a table that has only prefecture_code). A table with none of them is readable in full by every
+  group role — and a person-level mart without one is refused (catalog.check_row_security). All
+  group roles have USAGE + SELECT only;
+- a restricted person list (dbt meta ``zengshou_publish: county_roles_only``) is readable by the
+  province, prefecture and county roles under the same row-level security, never by the analyst role.
 
 Publishing is one transaction: roles are created if missing, the new tables are loaded with COPY into
 a staging schema, and only then are the old ``marts`` / ``marts_zh`` dropped and the staging schema
@@ -38,6 +44,7 @@ from dagster_project.serving.catalog import (
     MartTable,
     Regions,
     check_personal_data,
+    check_row_security,
     connect_warehouse,
     read_marts,
     read_regions,
@@ -69,16 +76,25 @@ class RoleNames:
     def prefecture(self, code: str) -> str:
         return f"{self.prefix}_pref_{code}"
 
+    def county(self, code: str) -> str:
+        return f"{self.prefix}_county_{code}"
+
+    def all(self, regions: Regions) -> list[str]:
+        """Every reader group role: analyst, province, one per prefecture, one per county."""
+        return [self.analyst, self.province, *(self.prefecture(p) for p in regions.prefectures),
+                *(self.county(c) for c in regions.counties)]
+
 
 @dataclass
 class PostgresPublish:
     database: str                          # URL without the password
     tables: dict[str, int]                 # mart -> rows
-    rls_tables: dict[str, str]             # mart -> the column its row-level security filters on
+    rls_tables: dict[str, str]             # mart -> its first region column (RLS filters on all of them)
     unfiltered_tables: list[str]           # marts without a region column: readable in full
     roles: list[str]                       # the group roles readers are granted
     created_roles: list[str]
     dropped_dependents: list[str] = field(default_factory=list)
+    restricted_tables: list[str] = field(default_factory=list)   # county_roles_only: no analyst access
     seconds: float = 0.0
 
 
@@ -132,6 +148,7 @@ def _export(warehouse: Path, folder: Path) -> _Snapshot:
     try:
         tables = read_marts(con)
         check_personal_data(con, tables)
+        check_row_security(tables)
         regions = read_regions(con, tables)
         files = {}
         for t in tables:
@@ -204,21 +221,44 @@ def _create_table(cur, schema: str, table: MartTable, csv_path: Path) -> None:
     cur.execute(sql.SQL("ANALYZE {}").format(ident))
 
 
+def _region_filter(columns: tuple[str, ...], visible: dict[str, list[str]]) -> sql.Composable:
+    """``col = ANY(codes) AND …`` over every region column the table has: a row is the role's only when
+    each of its region columns names the role's region (NULL never matches)."""
+    return sql.SQL(" AND ").join(
+        sql.SQL("{} = ANY ({}::text[])").format(sql.Identifier(c), sql.Literal(visible[c])) for c in columns)
+
+
 def _secure_table(cur, schema: str, table: MartTable, roles: RoleNames, regions: Regions) -> str | None:
-    """Row-level security on the table's region column; returns that column (None: no filter)."""
-    column = table.region_column
-    if column is None:
+    """Row-level security on the table's region columns; returns the first of them (None: no filter).
+
+    One permissive policy per reader role: all rows for province (and analyst, unless the table is a
+    restricted list); for a prefecture its own code and its counties' codes; for a county its own code
+    (and its prefecture's code in prefecture_code). A county role gets no policy — sees nothing — on a
+    table that has prefecture_code only."""
+    columns = table.region_columns
+    if not columns:
         return None
     ident = sql.Identifier(schema, table.name)
-    cur.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(ident))
-    cur.execute(sql.SQL("CREATE POLICY all_regions ON {} FOR SELECT TO {}, {} USING (true)").format(
-        ident, sql.Identifier(roles.analyst), sql.Identifier(roles.province)))
+    everything = [roles.province] if table.restricted else [roles.analyst, roles.province]
+    statements = [
+        sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(ident),
+        sql.SQL("CREATE POLICY all_regions ON {} FOR SELECT TO {} USING (true)").format(
+            ident, sql.SQL(", ").join(sql.Identifier(r) for r in everything)),
+    ]
     for prefecture, codes in regions.prefectures.items():
-        visible = [prefecture] if column == "prefecture_code" else list(codes)
-        cur.execute(sql.SQL("CREATE POLICY {} ON {} FOR SELECT TO {} USING ({} = ANY (%s::text[]))").format(
+        counties = [c for c in codes if c != prefecture]
+        visible = {"region_code": list(codes), "prefecture_code": [prefecture], "county_code": counties}
+        statements.append(sql.SQL("CREATE POLICY {} ON {} FOR SELECT TO {} USING ({})").format(
             sql.Identifier(f"prefecture_{prefecture}"), ident, sql.Identifier(roles.prefecture(prefecture)),
-            sql.Identifier(column)), (visible,))
-    return column
+            _region_filter(columns, visible)))
+    if "region_code" in columns or "county_code" in columns:
+        for county, prefecture in regions.counties.items():
+            visible = {"region_code": [county], "prefecture_code": [prefecture], "county_code": [county]}
+            statements.append(sql.SQL("CREATE POLICY {} ON {} FOR SELECT TO {} USING ({})").format(
+                sql.Identifier(f"county_{county}"), ident, sql.Identifier(roles.county(county)),
+                _region_filter(columns, visible)))
+    cur.execute(sql.SQL(";\n").join(statements))   # one round trip: ~150 policies per table
+    return columns[0]
 
 
 def _create_zh_views(cur, tables: list[MartTable]) -> None:
@@ -226,6 +266,8 @@ def _create_zh_views(cur, tables: list[MartTable]) -> None:
     cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(ZH_SCHEMA)),
                 ("数据集市视图（中文列名）/ The marts with Chinese column names",))
     for t in tables:
+        if t.restricted:  # SPEC §2.3: marts_zh shows the counts, never the person list
+            continue
         view = sql.Identifier(ZH_SCHEMA, t.name)
         cols = sql.SQL(", ").join(
             sql.SQL("{} AS {}").format(sql.Identifier(c.name), sql.Identifier(c.label_zh)) for c in t.columns)
@@ -258,11 +300,20 @@ def _dependents_outside(cur) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
-def _grant(cur, readers: list[str]) -> None:
-    roles = sql.SQL(", ").join(sql.Identifier(r) for r in readers)
+def _grant(cur, tables: list[MartTable], readers: list[str], analyst: str) -> None:
+    """USAGE on both schemas for every reader; SELECT on each table and its Chinese view for every
+    reader, except that a restricted list (county_roles_only) is never granted to the analyst role."""
+    everyone = sql.SQL(", ").join(sql.Identifier(r) for r in readers)
+    regional = sql.SQL(", ").join(sql.Identifier(r) for r in readers if r != analyst)
     for schema in (MARTS_SCHEMA, ZH_SCHEMA):
-        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), roles))
-        cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), roles))
+        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), everyone))
+    for restricted in (False, True):
+        names = [t.name for t in tables if t.restricted == restricted]
+        if not names:
+            continue
+        schemas = (MARTS_SCHEMA,) if restricted else (MARTS_SCHEMA, ZH_SCHEMA)  # no Chinese view of a list
+        objects = sql.SQL(", ").join(sql.Identifier(s, n) for s in schemas for n in names)
+        cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(objects, regional if restricted else everyone))
 
 
 def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_PREFIX,
@@ -272,7 +323,7 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
     roles = RoleNames(role_prefix)
     with tempfile.TemporaryDirectory(prefix=".pg_publish_", dir=warehouse.parent) as folder:
         snap = _export(warehouse, Path(folder))
-        readers = [roles.analyst, roles.province, *(roles.prefecture(p) for p in snap.regions.prefectures)]
+        readers = roles.all(snap.regions)
         try:
             conn = psycopg2.connect(libpq_dsn(url), application_name="zengshou-publish")
         except psycopg2.Error as exc:
@@ -306,7 +357,7 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
                 cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(MARTS_SCHEMA)),
                             (f"zengshou 数据集市 / marts, published {time.strftime('%Y-%m-%d %H:%M:%S %z')}",))
                 _create_zh_views(cur, snap.tables)
-                _grant(cur, readers)
+                _grant(cur, snap.tables, readers, roles.analyst)
                 _before_commit(cur)
             conn.commit()
         except psycopg2.Error as exc:
@@ -323,5 +374,5 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
     return PostgresPublish(
         database=safe_url(url), tables={t.name: t.rows for t in snap.tables}, rls_tables=rls,
         unfiltered_tables=unfiltered, roles=readers, created_roles=created, dropped_dependents=dependents,
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, restricted_tables=[t.name for t in snap.tables if t.restricted],
     )

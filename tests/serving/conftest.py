@@ -128,3 +128,72 @@ def bi_db(postgres_url: str) -> Iterator[BiDatabase]:
             names = ", ".join(f'"{r}"' for r in roles)
             pg.psql(f"DROP OWNED BY {names} CASCADE;", parsed.port, database=parsed.database)
             pg.psql(f"DROP ROLE {names};", parsed.port)
+
+
+# Person-level marts added on top of build_warehouse for the row-security tests (issue 13 #6), with a
+# restricted person list (issue 10 §2.3). Their regions: 五华区 530102 and 盘龙区 530103 (昆明市
+# 530100), 麒麟区 530302 (曲靖市 530300), and NULL (a row whose region is unknown).
+PERSON_MARTS_YML = """version: 2
+models:
+  - name: fct_early_warning_test
+    description: 就业不稳预警名单（测试）/ Early-warning list (test mart).
+    config:
+      meta: {zengshou_publish: county_roles_only}
+    columns:
+      - name: household_no
+        description: 户编号 / Household number of the monitoring system.
+      - name: person_no
+        description: 人口编号 / Person number of the monitoring system.
+      - name: reason
+        description: 预警原因 / Reason.
+"""
+
+
+def add_person_marts(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("""
+            CREATE TABLE marts.fct_training (training_id VARCHAR, person_key VARCHAR, county_code VARCHAR,
+                prefecture_code VARCHAR, end_date DATE, is_completed BOOLEAN);
+            INSERT INTO marts.fct_training VALUES
+                ('T1', repeat('a', 64), '530102', '530100', '2023-02-15', true),
+                ('T2', repeat('b', 64), '530103', '530100', '2023-03-01', true),
+                ('T3', repeat('c', 64), '530302', '530300', '2023-01-20', false),
+                ('T4', repeat('x', 64), NULL, NULL, '2023-03-10', true);
+            CREATE TABLE marts.fct_jobseeker_by_prefecture (person_key VARCHAR, prefecture_code VARCHAR,
+                registered_on DATE);
+            INSERT INTO marts.fct_jobseeker_by_prefecture VALUES
+                (repeat('a', 64), '530100', '2023-01-05'), (repeat('c', 64), '530300', '2023-01-06');
+            CREATE TABLE marts.fct_early_warning_test (as_of_month DATE, county_code VARCHAR,
+                prefecture_code VARCHAR, household_no VARCHAR, person_no VARCHAR, reason VARCHAR,
+                months_worked INTEGER);
+            INSERT INTO marts.fct_early_warning_test VALUES
+                ('2023-06-01', '530102', '530100', '530102001001000001', '53010200100100000101', 'stalled', 5),
+                ('2023-06-01', '530102', '530100', '530102001001000002', '53010200100100000201', 'unserved', 0),
+                ('2023-06-01', '530103', '530100', '530103002001000007', '53010300200100000702', 'returned', 3),
+                ('2023-06-01', '530302', '530300', '530302003002000004', '53030200300200000401', 'stalled', 4);
+        """)
+    finally:
+        con.close()
+
+
+@pytest.fixture()
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project's dbt yml files plus PERSON_MARTS_YML, read by the catalog instead of the real ones
+    (the restricted test list is declared the way a real mart declares it)."""
+    import shutil
+
+    from dagster_project.serving import catalog
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    root = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR / "models", root / "models", ignore=shutil.ignore_patterns("*.sql", "*.md"))
+    (root / "models" / "_person_marts_test.yml").write_text(PERSON_MARTS_YML, "utf-8")
+    monkeypatch.setattr(catalog, "DBT_PROJECT_DIR", root)
+    return root / "models"
+
+
+@pytest.fixture()
+def person_warehouse(warehouse: Path, models_dir: Path) -> Path:
+    add_person_marts(warehouse)
+    return warehouse

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from dagster_project.serving import PublishError, RoleNames, publish_postgres
 from dagster_project.serving import postgres as pg_publish
+from tests.serving import rls
 from tests.serving.conftest import KUNMING, QUJING, REGIONS, BiDatabase, build_warehouse
 
 pytestmark = pytest.mark.postgres
@@ -181,3 +182,108 @@ def test_bad_url_is_a_clear_error(warehouse: Path) -> None:
         publish_postgres(warehouse, "mysql://u:p@localhost/db")
     with pytest.raises(PublishError, match="cannot connect"):
         publish_postgres(warehouse, "postgresql://nobody:secret@127.0.0.1:1/none")
+
+
+# ---------------------------------------------------------------------------------------------------
+# row security by region for every kind of role (issue 13 #6) and the restricted list (issue 10 §2.3)
+
+
+def _login(bi: BiDatabase, group: str):
+    return bi.connect(*bi.login_member_of(group))      # over TCP, with a password
+
+
+def test_every_role_sees_only_its_region_in_every_table_and_view(person_warehouse: Path,
+                                                                bi_db: BiDatabase) -> None:
+    published = _publish(person_warehouse, bi_db)
+    roles = RoleNames(bi_db.prefix)
+    assert {roles.county("530102"), roles.county("530103"), roles.county("530302")} <= set(published.roles)
+    assert published.restricted_tables == ["fct_early_warning_test"]
+    assert published.rls_tables["fct_training"] == "prefecture_code"
+    marts = rls.published_marts(person_warehouse)
+    kinds = {
+        "analyst": (roles.analyst, rls.analyst()),
+        "province": (roles.province, rls.province()),
+        "prefecture 昆明市": (roles.prefecture("530100"), rls.prefecture("530100", {"530102", "530103"})),
+        "county 五华区 (昆明市)": (roles.county("530102"), rls.county("530102", "530100")),
+        "county 麒麟区 (曲靖市)": (roles.county("530302"), rls.county("530302", "530300")),
+    }
+    owner = bi_db.connect()
+    seen = {}
+    try:
+        for kind, (group, reach) in kinds.items():
+            reader = _login(bi_db, group)
+            try:
+                seen[kind] = rls.assert_sees_only_its_region(owner, reader, reach, marts)
+            finally:
+                reader.close()
+    finally:
+        owner.close()
+    # Known answers, worked out from conftest's rows (T4 has no region: province / analyst only).
+    warning = "marts.fct_early_warning_test"  # the list: in marts only, never a marts_zh view (SPEC §2.3)
+    assert all("marts_zh.fct_early_warning_test" not in by_relation for by_relation in seen.values())
+    assert seen["analyst"][warning] == 0      # denied
+    assert seen["province"][warning] == 4
+    assert seen["prefecture 昆明市"][warning] == 3
+    assert seen["county 五华区 (昆明市)"][warning] == 2
+    assert seen["county 麒麟区 (曲靖市)"][warning] == 1
+    for schema in ("marts", "marts_zh"):
+        training = f"{schema}.fct_training"
+        assert seen["analyst"][training] == 4
+        assert seen["province"][training] == 4
+        assert seen["prefecture 昆明市"][training] == 2
+        assert seen["county 五华区 (昆明市)"][training] == 1
+        assert seen["county 麒麟区 (曲靖市)"][training] == 1
+        # A table with prefecture_code only: the prefecture sees its row, a county role nothing.
+        assert seen["prefecture 昆明市"][f"{schema}.fct_jobseeker_by_prefecture"] == 1
+        assert seen["county 五华区 (昆明市)"][f"{schema}.fct_jobseeker_by_prefecture"] == 0
+        assert seen["county 五华区 (昆明市)"][f"{schema}.kpi_scorecard"] == 2       # its own 2 KPIs only
+        assert seen["county 五华区 (昆明市)"][f"{schema}.dim_region"] == 1
+
+
+def test_restricted_list_is_invisible_to_the_analyst(person_warehouse: Path, bi_db: BiDatabase) -> None:
+    _publish(person_warehouse, bi_db)
+    roles = RoleNames(bi_db.prefix)
+    analyst = bi_db.login_member_of(roles.analyst)
+    # The analyst can neither read the list nor find it in information_schema; marts_zh has no view of
+    # the list at all (SPEC §2.3: marts_zh shows counts per county and reason, not the list).
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _rows(bi_db, "SELECT count(*) FROM marts.fct_early_warning_test", *analyst)
+    assert not _rows(bi_db, "SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh'"
+                            " AND viewname = 'fct_early_warning_test'")
+    listed = {r[0] for r in _rows(bi_db, "SELECT table_name FROM information_schema.tables"
+                                         " WHERE table_schema IN ('marts', 'marts_zh')", *analyst)}
+    assert "fct_early_warning_test" not in listed and "fct_training" in listed
+    # Who holds SELECT on it: province, prefecture and county roles only.
+    holders = {r[0] for r in _rows(bi_db, (
+        "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'marts'"
+        " AND table_name = 'fct_early_warning_test' AND privilege_type = 'SELECT'"))}
+    holders.discard(make_url(bi_db.url).username)                    # the owner
+    assert roles.analyst not in holders
+    assert holders == {roles.province, roles.prefecture("530100"), roles.prefecture("530300"),
+                       roles.county("530102"), roles.county("530103"), roles.county("530302")}
+    # A county user looks people up by 户编号/人口编号 in its own county.
+    wuhua = bi_db.login_member_of(roles.county("530102"))
+    query = "SELECT household_no, person_no, reason FROM marts.fct_early_warning_test"
+    assert sorted(_rows(bi_db, query, *wuhua)) == [
+        ("530102001001000001", "53010200100100000101", "stalled"),
+        ("530102001001000002", "53010200100100000201", "unserved")]
+
+
+def test_person_level_mart_without_a_region_column_fails_publishing(person_warehouse: Path,
+                                                                    bi_db: BiDatabase) -> None:
+    from dagster_project.serving import publish_serving_file
+    from dagster_project.serving.catalog import RowSecurityError
+
+    _publish(person_warehouse, bi_db)
+    before = _state(bi_db)
+    con = duckdb.connect(str(person_warehouse))
+    con.execute("CREATE TABLE marts.fct_skill_certificate (certificate_no VARCHAR, person_key VARCHAR,"
+                " issued_on DATE);"
+                " INSERT INTO marts.fct_skill_certificate VALUES ('Z1', repeat('c', 64), '2023-03-20')")
+    con.close()
+    with pytest.raises(RowSecurityError, match=r"fct_skill_certificate .*none of the region columns"):
+        _publish(person_warehouse, bi_db)
+    with pytest.raises(RowSecurityError, match="fct_skill_certificate"):
+        publish_serving_file(person_warehouse)
+    assert _state(bi_db) == before                   # PostgreSQL untouched
+    assert _rows(bi_db, "SELECT to_regclass('marts.fct_skill_certificate')") == [(None,)]

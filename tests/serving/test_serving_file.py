@@ -113,3 +113,32 @@ def test_personal_data_is_never_published(warehouse: Path) -> None:
 def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing to publish"):
         publish_serving_file(tmp_path / "none.duckdb")
+
+
+def test_restricted_list_is_not_copied_into_the_serving_file(person_warehouse: Path) -> None:
+    """A mart with meta zengshou_publish: county_roles_only (the early-warning list) goes to the county
+    roles of PostgreSQL only: the serving file has no row-level security, so neither marts nor marts_zh
+    there hold it; the other person-level marts (with their region columns) are copied."""
+    published = publish_serving_file(person_warehouse)
+    assert published.withheld == ("fct_early_warning_test",)
+    assert "fct_early_warning_test" not in published.tables and published.tables["fct_training"] == 4
+    con = duckdb.connect(str(published.path), read_only=True)
+    try:
+        names = {(s, t) for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL"
+            " SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    finally:
+        con.close()
+    assert ("marts", "fct_training") in names and ("marts_zh", "fct_training") in names
+    assert not {t for _, t in names} & {"fct_early_warning_test"}
+
+
+def test_unknown_publishing_rule_is_refused(person_warehouse: Path, models_dir: Path) -> None:
+    """A typo in the meta must not publish a restricted list to everyone."""
+    from dagster_project.serving.catalog import RowSecurityError
+
+    yml = models_dir / "_person_marts_test.yml"
+    yml.write_text(yml.read_text("utf-8").replace("county_roles_only", "county_role_only"), "utf-8")
+    with pytest.raises(RowSecurityError, match="unknown meta zengshou_publish: 'county_role_only'"):
+        publish_serving_file(person_warehouse)
+    assert not serving_file_path(person_warehouse).exists()

@@ -1,10 +1,12 @@
 -- Person × year, taken from the latest snapshot of the year (SPEC §4). All members are kept
--- (household_type tells 脱贫户 from 一般农户); work_region is NULL when not employed.
+-- (household_type tells 脱贫户 from 一般农户); work_region is NULL when not employed. county_code /
+-- prefecture_code: the person's region in that snapshot (row-level security filters on them).
 select
     cast(m.person_key as {{ dbt.type_string() }})      as person_key,
     cast(m.year as integer)                            as year,
     cast(m.as_of_month as date)                        as as_of_month,
     cast(m.county_code as {{ dbt.type_string() }})     as county_code,
+    cast(m.prefecture_code as {{ dbt.type_string() }}) as prefecture_code,
     cast(m.household_type as {{ dbt.type_string() }})  as household_type,
     cast(m.months_worked as integer)                   as months_worked,
     cast(m.is_employed as boolean)                     as is_employed,

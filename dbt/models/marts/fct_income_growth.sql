@@ -15,6 +15,7 @@ select
     cast(h.year as integer)                             as year,
     cast(h.as_of_month as date)                         as as_of_month,
     cast(h.county_code as {{ dbt.type_string() }})      as county_code,
+    cast(h.prefecture_code as {{ dbt.type_string() }})  as prefecture_code,
     cast(h.household_type as {{ dbt.type_string() }})   as household_type,
     cast(h.household_size as integer)                   as household_size,
     cast(h.wage_income_yuan as decimal(18,2))           as wage_income_yuan,

@@ -1,9 +1,19 @@
 -- One row per employment service delivered (SPEC §3.2 employment_service): career_guidance (职业指导),
 -- job_referral (岗位推荐), training_referral (培训推荐). Basis of service_131_coverage.
+-- county_code / prefecture_code: the person's monitoring county on the service date
+-- (int_person_county_spells); NULL when the person was never exported.
+with services as (
+    select * from {{ ref('stg_hr__employment_service') }}
+)
+
 select
-    cast(service_id as {{ dbt.type_string() }})                as service_id,
-    cast(person_key as {{ dbt.type_string() }})                as person_key,
-    cast(service_type as {{ dbt.type_string() }})              as service_type,
-    cast(service_date as date)                                 as service_date,
-    cast(extract(year from service_date) as integer)           as service_year
-from {{ ref('stg_hr__employment_service') }}
+    cast(v.service_id as {{ dbt.type_string() }})              as service_id,
+    cast(v.person_key as {{ dbt.type_string() }})              as person_key,
+    cast(sp.county_code as {{ dbt.type_string() }})            as county_code,
+    cast(sp.prefecture_code as {{ dbt.type_string() }})        as prefecture_code,
+    cast(v.service_type as {{ dbt.type_string() }})            as service_type,
+    cast(v.service_date as date)                               as service_date,
+    cast(extract(year from v.service_date) as integer)         as service_year
+from services as v
+left join {{ ref('int_person_county_spells') }} as sp
+    on {{ in_county_spell('sp', 'v.person_key', 'cast(v.service_date as date)') }}

@@ -2,19 +2,27 @@
 -- assignment and period month T. SPEC §2: on time when paid_on <= the last day of month T+1; in full
 -- when amount_paid_yuan >= amount_due_yuan. An unpaid row (paid_on NULL) is neither; a NULL amount
 -- is not "in full". person_key comes from the assignment (NULL when the assignment is unknown:
--- such a payment cannot be placed in any region and is outside the KPI).
+-- such a payment cannot be placed in any region and is outside the KPI). county_code /
+-- prefecture_code are those of the assignment (fct_public_welfare_post: the HR platform's county of
+-- the post), so a payment is visible to exactly the roles that see its post; NULL when the assignment
+-- is unknown or has no county (row-level security: province/analyst roles only).
 with payments as (
     select * from {{ ref('stg_hr__subsidy_payment') }}
 ),
 
 posts as (
-    select assignment_id, person_key from {{ ref('stg_hr__public_welfare_post') }}
+    select p.assignment_id, p.person_key, p.county_code, c.prefecture_code
+    from {{ ref('stg_hr__public_welfare_post') }} as p
+    left join {{ ref('yunnan_counties') }} as c
+        on c.county_code = p.county_code
 ),
 
 dated as (
     select
         p.*,
         a.person_key,
+        a.county_code,
+        a.prefecture_code,
         cast({{ dbt.last_day(dbt.dateadd('month', 1, 'p.period_start'), 'month') }} as date) as on_time_deadline
     from payments as p
     left join posts as a
@@ -25,6 +33,8 @@ select
     cast(payment_id as {{ dbt.type_string() }})                as payment_id,
     cast(assignment_id as {{ dbt.type_string() }})             as assignment_id,
     cast(person_key as {{ dbt.type_string() }})                as person_key,
+    cast(county_code as {{ dbt.type_string() }})               as county_code,
+    cast(prefecture_code as {{ dbt.type_string() }})           as prefecture_code,
     cast(period_start as date)                                 as period_month,
     cast(extract(year from period_start) as integer)           as period_year,
     cast(amount_due_yuan as decimal(12,2))                     as amount_due_yuan,

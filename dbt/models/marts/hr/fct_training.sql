@@ -2,13 +2,24 @@
 -- updated_at per training_id, so a later correction of `completed` wins). Basis of trained_persons,
 -- certified_rate and post_training_employment_rate: a training counts for snapshot (Y, M) when it
 -- is completed and its end_date is in Y and on or before the snapshot's month end.
+-- county_code / prefecture_code: the person's county in the monitoring system on the training's
+-- end_date (start_date when it has none), by the rule of int_person_county_spells; NULL when the
+-- person was never exported (row-level security then shows the row to province/analyst roles only).
+with trainings as (
+    select * from {{ ref('stg_hr__training_record') }}
+)
+
 select
-    cast(training_id as {{ dbt.type_string() }})               as training_id,
-    cast(person_key as {{ dbt.type_string() }})                as person_key,
-    cast(program_name as {{ dbt.type_string() }})              as program_name,
-    cast(training_mode as {{ dbt.type_string() }})             as training_mode,
-    cast(start_date as date)                                   as start_date,
-    cast(end_date as date)                                     as end_date,
-    cast(extract(year from end_date) as integer)               as end_year,
-    cast(coalesce(completed, false) as boolean)                as is_completed
-from {{ ref('stg_hr__training_record') }}
+    cast(t.training_id as {{ dbt.type_string() }})             as training_id,
+    cast(t.person_key as {{ dbt.type_string() }})              as person_key,
+    cast(sp.county_code as {{ dbt.type_string() }})            as county_code,
+    cast(sp.prefecture_code as {{ dbt.type_string() }})        as prefecture_code,
+    cast(t.program_name as {{ dbt.type_string() }})            as program_name,
+    cast(t.training_mode as {{ dbt.type_string() }})           as training_mode,
+    cast(t.start_date as date)                                 as start_date,
+    cast(t.end_date as date)                                   as end_date,
+    cast(extract(year from t.end_date) as integer)             as end_year,
+    cast(coalesce(t.completed, false) as boolean)              as is_completed
+from trainings as t
+left join {{ ref('int_person_county_spells') }} as sp
+    on {{ in_county_spell('sp', 't.person_key', 'cast(coalesce(t.end_date, t.start_date) as date)') }}

@@ -1,0 +1,150 @@
+"""One writer at a time per warehouse, across every process that runs zengshou code.
+
+DuckDB lets one process open a file read-write, and a second process that tries fails at once
+("Could not set lock on file … Conflicting lock is held"). Runs can start from several places — a
+`zengshou run` in a shell or cron, runs the Dagster daemon launches, the sensors peeking at ``meta`` —
+so without coordination the loser of that race fails with an error that reads like a data problem.
+
+This module puts an advisory ``flock`` on ``<warehouse>.lock`` around every use of the warehouse:
+writers take it exclusively (and *wait* for it, so a step queued behind a sensor's 20 ms read or
+behind another run simply starts later), readers that must not disturb a run (the sensors) take it
+shared and without waiting. The lock is re-entrant inside a process: `zengshou run` holds it for the
+whole run while its steps take it again. The holder writes who it is into the file, so a process that
+gives up can say in one line who holds the warehouse.
+
+DuckDB's own lock still guards against programs outside zengshou (a DuckDB CLI or BI tool opened on
+the warehouse itself): :func:`duckdb_lock_holder` turns that error into the same kind of one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_POLL_SECONDS = 0.25
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse is held by another writer; the message is the one line to show."""
+
+
+@dataclass
+class _Held:
+    fd: int
+    exclusive: bool
+    depth: int
+
+
+_held: dict[str, _Held] = {}
+_guard = threading.RLock()
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def holder(warehouse: Path) -> str:
+    """Who holds (or last held) the warehouse lock, as written by the holder: 'pid N, what, since T'."""
+    try:
+        text = lock_path(warehouse).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return text or ""
+
+
+def busy_message(warehouse: Path, waited: float | None = None) -> str:
+    who = holder(warehouse)
+    after = f" after waiting {waited:.0f} s" if waited else ""
+    return (f"warehouse {warehouse} is in use by another zengshou run ({who or 'holder unknown'}){after}: "
+            f"wait for it to finish, then start again")
+
+
+def _try_lock(fd: int, exclusive: bool) -> bool:
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+@contextlib.contextmanager
+def warehouse_lock(warehouse: Path, *, exclusive: bool = True, timeout: float | None = 0.0,
+                   purpose: str = "zengshou") -> Iterator[None]:
+    """Hold the warehouse lock. ``timeout`` 0 = do not wait, None = wait for ever, else seconds to wait;
+    raises WarehouseBusy when it cannot be had in time. Re-entrant within the process."""
+    key = str(warehouse.resolve())
+    with _guard:
+        held = _held.get(key)
+        if held is not None and (held.exclusive or not exclusive):
+            held.depth += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _guard:
+                held.depth -= 1
+        return
+
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = held.fd if held is not None else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    started = time.monotonic()
+    while not _try_lock(fd, exclusive):
+        waited = time.monotonic() - started
+        if timeout is not None and waited >= timeout:
+            if held is None:
+                os.close(fd)
+            raise WarehouseBusy(busy_message(warehouse, waited if timeout else None))
+        time.sleep(_POLL_SECONDS)
+    if exclusive:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {purpose}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+    upgraded_from = held
+    with _guard:
+        _held[key] = _Held(fd, exclusive, 1)
+    try:
+        yield
+    finally:
+        with _guard:
+            if upgraded_from is not None:  # back to the shared lock the caller held before
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                _held[key] = upgraded_from
+            else:
+                del _held[key]
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+
+def lock_timeout() -> float:
+    """How long a step waits for the warehouse (ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT seconds, default 1800)."""
+    from dagster_project.settings import warehouse_lock_timeout
+
+    return warehouse_lock_timeout()
+
+
+_DUCKDB_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def duckdb_lock_holder(error: BaseException) -> str | None:
+    """For DuckDB's 'Conflicting lock is held in <program> (PID n)' error: a one-line cause, else None."""
+    text = str(error)
+    if "lock" not in text.lower():
+        return None
+    pid = _DUCKDB_PID.search(text)
+    program = ""
+    if pid:
+        with contextlib.suppress(OSError):
+            program = Path(f"/proc/{pid.group(1)}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()[:120]
+    who = f"process {pid.group(1)}" + (f" ({program})" if program else "") if pid else "another process"
+    return (f"the warehouse file is held open by {who}: close it (BI tools read the serving file "
+            f"zengshou_serving.duckdb, never the warehouse), then start again")

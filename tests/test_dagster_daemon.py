@@ -1,0 +1,148 @@
+"""The way data engineers start runs (issue 9 §2): `dagster dev` from the repository root with the shipped
+instance file (dagster_home.yaml, exactly as `make dev` copies it), runs launched through the webserver's
+GraphQL API (what the UI's buttons call) and by the daemon's sensors, a month dropped into the landing
+dir while it runs. Every run must succeed and the new month must reach marts.kpi_scorecard.
+
+One module-scoped `dagster dev` (webserver + daemon + code server, ≈1 min to start); the known-answer
+landing set, so the final scorecard is checked against values worked out on paper.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dagster_project.ingest.warehouse import warehouse_reader
+from dagster_project.ingest.warehouse_lock import WarehouseBusy
+from tests.dagster_api import FINISHED, Api
+from tests.knownanswer import scenario as sc
+from tests.knownanswer.checks import mismatches, report
+from tests.knownanswer.conftest import new_scenario
+from tests.knownanswer.pipeline import SCORECARD_COLS
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+MONITORING = [["raw", "monitoring_members"], ["raw", "monitoring_households"]]
+ASSETS = "{ assetNodes { assetKey { path } isPartitioned isMaterializable } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _scorecard(warehouse: Path) -> dict | None:
+    """The scorecard as a sensor would read it (shared lock, no waiting); None while a run writes."""
+    try:
+        with warehouse_reader(warehouse, timeout=0) as con:
+            if con is None or not con.execute("select count(*) from information_schema.tables where "
+                                              "table_schema = 'marts' and table_name = 'kpi_scorecard'").fetchone()[0]:
+                return {}
+            cur = con.execute(f"select {', '.join(SCORECARD_COLS)} from marts.kpi_scorecard")
+            rows = [dict(zip(SCORECARD_COLS, r, strict=True)) for r in cur.fetchall()]
+    except WarehouseBusy:
+        return None
+    card = {}
+    for r in rows:
+        r["as_of_month"] = r["as_of_month"].isoformat()
+        card[(r["as_of_month"], r["region_code"], r["kpi_code"])] = r
+    return card
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("dagster_dev")
+    scenario, landing = new_scenario(root)
+    sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(REPO / "dagster_home.yaml", home / "dagster.yaml")  # what `make dev` does
+    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2")
+    port = _free_port()
+    log_path = root / "dagster_dev.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
+                                 "-h", "127.0.0.1", "-p", str(port)], cwd=REPO, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    api = Api(port)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if api.query(ASSETS)["assetNodes"]:
+                    break
+            except (OSError, AssertionError):
+                pass
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "dagster dev did not serve the assets within 300 s"
+            time.sleep(2)
+        yield {"api": api, "scenario": scenario, "landing": landing, "log": log_path}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _all_finished(api: Api) -> list[dict] | None:
+    runs = api.runs()
+    return runs if runs and all(r["status"] in FINISHED for r in runs) else None
+
+
+def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reaches_the_scorecard(dev) -> None:
+    api: Api = dev["api"]
+    warehouse = dev["scenario"].warehouse
+
+    # 1. The sensors find the landing dir's three months and the ledgers, then the marts are built.
+    api.wait_until(lambda: (card := _scorecard(warehouse)) and {k[0] for k in card} >= {sc.AS_OF["2023-01"]}
+                   and _all_finished(api), 1200, "the sensors' first loads and marts")
+
+    # 2. What a data engineer launches from the UI: one monitoring month, the relief and HR jobs, every
+    #    unpartitioned asset ("Materialize all"), and a partition backfill of two months.
+    nodes = api.query(ASSETS)["assetNodes"]
+    unpartitioned = [n["assetKey"]["path"] for n in nodes if n["isMaterializable"] and not n["isPartitioned"]]
+    launched = [
+        api.launch("monitoring_snapshot", partition="2023-01"),
+        api.launch("refresh_warehouse"),
+        api.launch("hr_platform_pull"),
+        api.launch("__ASSET_JOB", assets=unpartitioned),
+    ]
+    backfill = api.backfill(MONITORING, ["2022-12", "2023-01"])
+
+    # 3. Meanwhile a new month lands.
+    sc.build(dev["landing"], months=("2023-03",))
+
+    def done() -> dict | None:
+        card = _scorecard(warehouse)
+        if not card or sc.AS_OF["2023-03"] not in {k[0] for k in card}:
+            return None
+        if api.backfill_status(backfill) not in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED"):
+            return None
+        return card if _all_finished(api) else None
+
+    card = api.wait_until(done, 1800, "every run to finish and 2023-03 to reach marts.kpi_scorecard", poll=5)
+
+    runs = api.runs()
+    failed = [(r["jobName"], r["runId"][:8], r["status"]) for r in runs if r["status"] != "SUCCESS"]
+    assert not failed, f"runs that did not succeed: {failed}; log tail:\n{dev['log'].read_text()[-3000:]}"
+    ids = {r["runId"] for r in runs}
+    assert set(launched) <= ids
+    assert any(r["tags"].get("dagster/backfill") == backfill for r in runs), "the backfill launched no run"
+    triggers = {r["tags"].get("zengshou/trigger") for r in runs}
+    assert {"landing_dir", "marts_after_loads"} <= triggers, triggers
+    assert api.backfill_status(backfill) in ("COMPLETED", "COMPLETED_SUCCESS")
+
+    # 4. The dropped month is in the scorecard with the values worked out on paper.
+    lines = [ln for k in sc.KPIS for ln in mismatches(card, sc.AS_OF["2023-03"], k)]
+    assert not lines, report(lines)
