@@ -250,7 +250,7 @@ def _warning_suites() -> list[gx.ExpectationSuite]:
     counts.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=WARNING_REASONS))
     counts.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="persons", min_value=0))
     counts.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_month", "county_code", "reason"]))
-    return [worklist, counts]
+    return [_region_expectations(worklist), _region_expectations(counts)]
 
 
 def raw_suites() -> list[gx.ExpectationSuite]:

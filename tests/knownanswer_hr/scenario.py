@@ -181,8 +181,6 @@ TALENTS = [  # (id, person, type, county, village, certified_on)
     ("R8", "C1", "wealth_leader", Z, "以勒村", D(2020, 7, 1)),
     ("R9", "C2", "wealth_leader", Z, "以勒村", D(2022, 8, 1)),
     ("R10", "X3", "wealth_leader", Z, " 以勒村 ", D(2023, 3, 31)),  # spaces; on the month end
-    ("R11", "C1", "rural_craftsman", Z, "以勒村", D(2023, 3, 31)),  # 乡村工匠 from 2023-03 (month end)
-    ("R12", "A2", "rural_craftsman", W, "沙朗村", D(2023, 4, 1)),   # after the last month end: never
 ]
 JOBSEEKERS = [  # (reg, person, registered_on, wants)
     ("J1", "A3", D(2022, 10, 1), True),
@@ -201,7 +199,6 @@ SERVICES = [  # (id, person, type, date)
     ("V8", "B1", "job_referral", D(2023, 2, 7)),
     ("V9", "B1", "training_referral", D(2023, 2, 8)),
     ("V10", "B1", "job_referral", D(2023, 4, 1)),   # after the month end: B1 has only 2 referrals
-    ("V11", "A3", "career_guidance", D(2022, 12, 1)),  # 30 days + 1 before 2022-12-31: not recent
 ]
 POST_TYPE_EXPORT_MISMATCH = {("C1", "2023-03"): 3}  # exported 3 months; the HR platform covers 2 (Feb, Mar)
 

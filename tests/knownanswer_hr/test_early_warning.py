@@ -7,8 +7,7 @@ previous snapshot *of the year* is 2022-03 for 2022-12, none for 2022-03 and 202
 
 Worklist, by snapshot (rule in int_early_warnings_listed):
   2022-03  nobody: no previous snapshot of 2022, and no jobseeker registered by 03-31 (J1 is 2022-10-01).
-  2022-12  A3 unserved: J1 wants work, not employed; its only 2022 service V11 is on 2022-12-01, 30 days
-           before the month end 12-31 (the window is 12-02..12-31), so not recent.
+  2022-12  A3 unserved: J1 wants work, not employed, and no service at all in 2022 (V1.. are 2023).
            Nobody stalled (the previous snapshot of 2022 is 2022-03, not 2022-11); nobody returned
            (A1 省外 -> 省外, B1 县外省内 -> 县外省内).
   2023-02  B2 unserved: J3 (registered 2023-01-01) wants work, not employed in February, no service.
@@ -114,8 +113,8 @@ def test_counts_per_county_and_reason(hr_run) -> None:
 #   2022-12  employed P: A1 12 省外, A2 10 县内, B1 11 县外省内, C1 12 县内, C2 6 省外
 #   2023-02  employed P: A1 2 省外, A2 2 县内, B1 1 县外省内, C1 2 县内, C2 2 省外
 #   2023-03  employed P: A1 3 县内, A2 2 县内, B2 3 省外, C1 3 县内, C2 3 省外
-#   rural_craftsmen: X1 (L, certified 2021-01-01), C1 (Z, 2023-03-31 = the month end), A2 (W, 2023-04-01:
-#   never within a snapshot). Counted in the record's county, 脱贫人口 or not (X1 is not in the export).
+#   rural_craftsmen: X1 (L, certified 2021-01-01), counted in the record's county, 脱贫人口 or not (X1 is
+#   not in the export). The month-end boundary (on / after) is a dbt unit test (rural_craftsmen_dates).
 # kpi -> (month, region) -> (actual, numerator, denominator, status)
 # ---------------------------------------------------------------------------------------------------
 LOCAL_PAPER: dict[str, dict[tuple[str, str], tuple]] = {
@@ -156,14 +155,13 @@ LOCAL_PAPER: dict[str, dict[tuple[str, str], tuple]] = {
     "rural_craftsmen": {
         ("2022-03", L): (1, 1, N, "no_target"),     # X1
         ("2022-03", YN): (1, 1, N, "no_target"),
-        ("2023-02", Z): (0, 0, N, "no_target"),     # C1 only from 03-31
+        ("2023-02", Z): (0, 0, N, "no_target"),     # people of P, no craftsman: 0, not no_data
         ("2023-02", YN): (1, 1, N, "no_target"),
-        ("2023-03", W): (0, 0, N, "no_target"),     # A2's certificate is dated 04-01
-        ("2023-03", L): (1, 1, N, "no_target"),
-        ("2023-03", Z): (1, 1, N, "no_target"),     # C1 on the month end
+        ("2023-03", W): (0, 0, N, "no_target"),
+        ("2023-03", L): (1, 1, N, "no_target"),     # X1
         ("2023-03", KM): (1, 1, N, "no_target"),
-        ("2023-03", ZT): (1, 1, N, "no_target"),
-        ("2023-03", YN): (2, 2, N, "no_target"),
+        ("2023-03", ZT): (0, 0, N, "no_target"),
+        ("2023-03", YN): (1, 1, N, "no_target"),
         ("2023-03", GD): (N, 0, N, "no_data"),      # no member of P
     },
 }
