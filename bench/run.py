@@ -103,6 +103,7 @@ def child_env(code: Path, landing: Path | None = None, warehouse: Path | None = 
     env["PYTHONPATH"] = str(code)
     env["ZENGSHOU_PII_SALT"] = SALT
     env["ZENGSHOU_LOG_LEVEL"] = "ERROR"
+    env["ZENGSHOU_LANDING_SETTLE_SECONDS"] = "0"  # the simulated files are complete when the run starts
     env["GX_ANALYTICS_ENABLED"] = "false"
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     if landing:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dagster_project.report.cli import add_report_parser, run_report
-from dagster_project.settings import ConfigError, load_settings
+from dagster_project.settings import ConfigError, load_settings, log_level
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -90,6 +90,8 @@ def _demo() -> int:
         say(f"zengshou demo — full log: {log_path}")
         say(f"simulating demo data (≈20k people, 2022-01..2023-03) into {settings.landing_dir} …")
         simulate(settings.landing_dir, scale="demo")
+        # The demo wrote its files itself, completely: no file of it is still being copied.
+        os.environ["ZENGSHOU_LANDING_SETTLE_SECONDS"] = "0"
         report = run(settings, progress=say)
         say(report.summary())
         if report.published or report.transformed:
@@ -136,8 +138,12 @@ def output_to(log_path: Path) -> Iterator[Callable[[str], None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("ZENGSHOU_LOG_LEVEL", "WARNING"),
-                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        level = log_level()
+    except ConfigError as exc:  # before logging is set up, so the one line is all that is printed
+        print(f"zengshou: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "simulate":

@@ -17,19 +17,25 @@ import dagster as dg
 
 from dagster_project.alerts import alert_on_run_result
 from dagster_project.alerts.dispatch import step_error
+from dagster_project.assets.hr import hr_pull_outcome
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
+    LandedFile,
     LandingError,
+    landing_skips,
     monitoring_file,
     monitoring_months,
+    not_landed_reason,
     relief_files,
+    settling,
+    settling_note,
 )
 from dagster_project.ingest.load_state import loaded_shas, marts_outdated
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import check_warehouse_path, warehouse_reader
 from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
-from dagster_project.settings import ConfigError, Settings
+from dagster_project.settings import Settings
 
 log = logging.getLogger("zengshou.run")
 
@@ -39,24 +45,34 @@ class RunReport:
     published: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # failed non-blocking checks (not a failed run)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not loaded, with the reason (printed as notes)
+    waiting: list[str] = field(default_factory=list)  # files still being written: loaded by a later run
     transformed: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. what the HR pull changed, per kind
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
 
     def summary(self) -> str:
-        """One line per failure (each names its cause), or one line saying what was done."""
+        """Notes first (what was skipped or is still being copied, and why), then one line per failure
+        (each names its cause), or one status line. A file still being written is not a failure (exit 0):
+        the next run loads it."""
+        notes = "".join(f"note: {n}\n" for n in [*self.skipped, *self.waiting])
+        waiting = (f"; {len(self.waiting)} file(s) still being written were not loaded (run again)"
+                   if self.waiting else "")
         if self.failures:
-            return "\n".join(f"FAILED: {failure}" for failure in dict.fromkeys(self.failures))
+            return notes + "\n".join(f"FAILED: {failure}" for failure in dict.fromkeys(self.failures))
         if not self.published and not self.transformed:
-            return "OK: nothing new or changed in the landing dir; the warehouse is unchanged"
+            if self.waiting:
+                return f"{notes}OK: nothing loaded{waiting}; the warehouse is unchanged"
+            return f"{notes}OK: nothing new or changed in the landing dir; the warehouse is unchanged"
         names = list(dict.fromkeys(self.warnings))
         warned = (f"; {len(names)} warning check(s) failed (alerted; see the UI): {', '.join(names)}"
                   if names else "")
-        return (f"OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else "") + warned)
+        return (f"{notes}OK: {len(self.published)} batch(es) published"
+                + ("; marts rebuilt" if self.transformed else "") + waiting
+                + "".join(f"; {n}" for n in self.notes) + warned)
 
 
 def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], list[str]]:
@@ -132,25 +148,19 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
     from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
 
     instance = instance or _instance()
-    report = RunReport()
-    months: list[tuple[str, list[dg.AssetKey]]] = []
+    report = RunReport(skipped=landing_skips(settings.landing_dir))
+    for note in report.skipped:
+        log.info(note)
     with warehouse_reader(settings.warehouse) as con:
         loaded = loaded_shas(con) if con is not None else {}
-    try:
-        for month in monitoring_months(settings.landing_dir):
-            keys = []
-            for source in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS):
-                landed = monitoring_file(settings.landing_dir, month, source)
-                if landed is None:
-                    report.failures.append(f"monitoring/{month}: the {source.name.split('.')[1]} file has not landed")
-                elif loaded.get((source.name, landed.partition_key)) != file_sha256(landed.path):
-                    keys.append(dg.AssetKey(source.raw_table.split(".")))
-            if keys:
-                months.append((month, keys))
-        relief_changed = any(loaded.get((f.source.name, f.partition_key)) != file_sha256(f.path)
-                             for f in relief_files(settings.landing_dir))
-    except LandingError as exc:
-        raise ConfigError(str(exc)) from exc
+
+    def to_load(f: LandedFile) -> bool:
+        """The one notion of "already loaded" (ingest/load_state.py), shared with the sensors."""
+        return loaded.get((f.source.name, f.partition_key)) != file_sha256(f.path)
+
+    months = _plan_months(settings, report, to_load)
+    report.waiting += [settling_note(settings.landing_dir, f.path) for f in relief_files(settings.landing_dir)
+                       if settling(f.path) and to_load(f)]
 
     monitoring_job = defs.resolve_job_def(MONITORING_JOB)
     for i, (month, keys) in enumerate(months, 1):
@@ -168,13 +178,9 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
     failed, _, warned = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
     report.warnings.extend(warned)
-    hr_changed = any(
-        (m := mat.materialization.metadata) and getattr(m.get("watermark_after"), "value", None)
-        != getattr(m.get("watermark_before"), "value", None)
-        for mat in result.get_asset_materialization_events()
-        if mat.materialization.asset_key.path[-1].startswith("hr_")
-    )
-    if relief_changed and len(report.failures) == before:
+    hr_changed, hr_note = hr_pull_outcome(result)  # late rows and deletions leave the watermark as it was
+    report.notes.extend([hr_note] if hr_note else [])
+    if _relief_published(result):  # one ledger rejected must not hide another one published
         report.published.append("relief")
     if hr_changed:
         report.published.append("hr_platform")
@@ -192,6 +198,42 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
         report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
         progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
     return report
+
+
+def _plan_months(settings: Settings, report: RunReport,
+                 to_load: Callable[[LandedFile], bool]) -> list[tuple[str, list[dg.AssetKey]]]:
+    """(month, asset keys) to load. A month whose files are ambiguous (members.csv and members.xlsx) or
+    missing fails alone, with its reason; a month with a file still being written waits for a later run."""
+    months: list[tuple[str, list[dg.AssetKey]]] = []
+    for month in monitoring_months(settings.landing_dir):
+        try:
+            landed = [(s, monitoring_file(settings.landing_dir, month, s))
+                      for s in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS)]
+        except LandingError as exc:
+            report.failures.append(str(exc))
+            continue
+        for source, f in landed:
+            if f is None:
+                report.failures.append(not_landed_reason(settings.landing_dir, month, source))
+        files = [f for _source, f in landed if f is not None]
+        if busy := [f for f in files if settling(f.path)]:
+            report.waiting += [settling_note(settings.landing_dir, f.path) for f in busy]
+            continue
+        keys = [dg.AssetKey(f.source.raw_table.split(".")) for f in files if to_load(f)]
+        if keys:
+            months.append((month, keys))
+    return months
+
+
+def _relief_published(result: dg.ExecuteInProcessResult) -> bool:
+    """Did the refresh run publish at least one ledger (files loaded > files rejected)?"""
+    for mat in result.get_asset_materialization_events():
+        m = mat.materialization
+        if m.asset_key.path[-1] == "relief_projects":
+            meta = {k: getattr(v, "value", v) for k, v in (m.metadata or {}).items()}
+            if int(meta.get("files_loaded") or 0) > int(meta.get("files_rejected") or 0):
+                return True
+    return False
 
 
 def _instance() -> dg.DagsterInstance:

@@ -25,6 +25,28 @@ ALERT_FORMATS = ("dingtalk", "wecom", "slack", "generic")
 DEFAULT_DUCKDB_MEMORY_LIMIT = "1.5GB"
 _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
+# HR platform pull (dagster_project/ingest/hr_platform.py; README "HR platform pull").
+DEFAULT_HR_RETRY_DELAY = 10.0  # first wait (s) before retrying an unreachable HR database, then x2
+DEFAULT_HR_LOOKBACK_HOURS = 72.0  # re-read rows this far behind the watermark: late commits, back-dated fixes
+# A full key comparison (primary key + updated_at of every source row) finds deletions and anything the
+# look-back missed. Measured in hours since the table's last comparison; 20, not 24, so the daily 06:30
+# schedule compares on every run although one run starts a few seconds earlier than the day before.
+DEFAULT_HR_FULL_COMPARE_HOURS = 20.0
+DEFAULT_HR_PULL_CRON = "30 6 * * *"  # 06:30 Asia/Shanghai every day
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What each backend of SPEC §3.2 is read with. A plain URL (what DBAs write) gets the driver we install:
+# SQLAlchemy's own default for mysql:// is mysqlclient (a C build against libmysqlclient), not installed.
+HR_BACKENDS = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+_CRON_NICKNAMES = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
+_CRON_FIELDS = (  # (name, low, high, names)
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")),
+    ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+)
+_ROLE_PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed: `zengshou` exits 2 with this message."""
@@ -42,6 +64,11 @@ class Settings:
     max_reject_rate: float
     reconciliation_tolerance: float = 0.05
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    hr_retry_delay: float = DEFAULT_HR_RETRY_DELAY
+    hr_lookback_hours: float = DEFAULT_HR_LOOKBACK_HOURS
+    hr_full_compare_hours: float = DEFAULT_HR_FULL_COMPARE_HOURS
+    hr_pull_cron: str = DEFAULT_HR_PULL_CRON
+    log_level: str = "WARNING"
     warehouse_lock_timeout: float = 1800.0
 
     @property
@@ -81,7 +108,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError with a one-line reason when one is bad."""
     env = dict(os.environ if env is None else env)
     landing = Path(env.get("ZENGSHOU_LANDING_DIR") or "data/landing").expanduser().resolve()
-    hr_url = env.get("ZENGSHOU_HR_DB_URL") or f"sqlite:///{landing / 'hr_platform.sqlite'}"
+    hr_url = hr_db_url(env.get("ZENGSHOU_HR_DB_URL") or f"sqlite:///{landing / 'hr_platform.sqlite'}")
+    bi_url = bi_db_url(env.get("ZENGSHOU_BI_DB_URL") or None)
     warehouse = Path(env.get("ZENGSHOU_WAREHOUSE") or "data/warehouse/zengshou.duckdb")
     warehouse = warehouse.expanduser().resolve()
     salt = env.get("ZENGSHOU_PII_SALT") or DEV_PII_SALT
@@ -92,6 +120,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"ZENGSHOU_ALERT_FORMAT must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
     rate = _fraction(env, "ZENGSHOU_MAX_REJECT_RATE", "0.02")
     tolerance = _fraction(env, "ZENGSHOU_RECONCILIATION_TOLERANCE", "0.05")
+    # Read elsewhere at the moment they are used, but checked here so a typo stops `zengshou run` at the
+    # start (exit 2, naming the setting) instead of being ignored or failing deep inside a step.
+    _number(env, "ZENGSHOU_LANDING_SETTLE_SECONDS", 30)
+    _number(env, "ZENGSHOU_ALERT_ATTEMPTS", 3, integer=True, minimum=1)
+    _number(env, "ZENGSHOU_ALERT_RETRY_DELAY", 1)
+    _number(env, "ZENGSHOU_ALERT_TIMEOUT", 5, minimum=0.1)
+    prefix = (env.get("ZENGSHOU_BI_ROLE_PREFIX") or "zengshou").strip()
+    if not _ROLE_PREFIX.match(prefix):
+        raise ConfigError(f"ZENGSHOU_BI_ROLE_PREFIX must be lower-case letters, digits and _ (a PostgreSQL role "
+                          f"name prefix, at most 40 characters), not {prefix!r}")
     return Settings(
         landing_dir=landing,
         hr_db_url=hr_url,
@@ -99,12 +137,124 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pii_salt=salt,
         alert_webhook_url=env.get("ZENGSHOU_ALERT_WEBHOOK_URL") or None,
         alert_format=fmt,
-        bi_db_url=env.get("ZENGSHOU_BI_DB_URL") or None,
+        bi_db_url=bi_url,
         max_reject_rate=rate,
         reconciliation_tolerance=tolerance,
         duckdb_memory_limit=duckdb_memory_limit(env),
+        hr_retry_delay=_number(env, "ZENGSHOU_HR_RETRY_DELAY", DEFAULT_HR_RETRY_DELAY),
+        hr_lookback_hours=_number(env, "ZENGSHOU_HR_LOOKBACK_HOURS", DEFAULT_HR_LOOKBACK_HOURS),
+        hr_full_compare_hours=_number(env, "ZENGSHOU_HR_FULL_COMPARE_HOURS", DEFAULT_HR_FULL_COMPARE_HOURS),
+        hr_pull_cron=hr_pull_cron(env),
+        log_level=log_level(env),
         warehouse_lock_timeout=warehouse_lock_timeout(env),
     )
+
+
+def log_level(env: dict[str, str] | None = None) -> str:
+    """``ZENGSHOU_LOG_LEVEL`` (default WARNING), one of Python's level names, any case."""
+    env = os.environ if env is None else env
+    raw = (env.get("ZENGSHOU_LOG_LEVEL") or "WARNING").strip()
+    if raw.upper() not in LOG_LEVELS:
+        raise ConfigError(f"ZENGSHOU_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
+    return raw.upper()
+
+
+def hr_pull_cron(env: dict[str, str] | None = None) -> str:
+    """``ZENGSHOU_HR_PULL_CRON`` (default 30 6 * * *, Asia/Shanghai): a standard five-field cron string or
+    a nickname such as @daily. Checked here because the schedule is defined when the code location loads,
+    where a bad string would otherwise break the whole location with a Dagster error."""
+    env = os.environ if env is None else env
+    raw = " ".join((env.get("ZENGSHOU_HR_PULL_CRON") or DEFAULT_HR_PULL_CRON).split())
+    problem = _cron_problem(raw)
+    if problem:
+        raise ConfigError(f"ZENGSHOU_HR_PULL_CRON must be a cron string such as '30 6 * * *' "
+                          f"(minute hour day-of-month month day-of-week), not {raw!r}: {problem}")
+    return raw
+
+
+def _cron_problem(cron: str) -> str | None:
+    """Why a cron string is not valid, or None. Accepts what standard cron accepts: numbers, ranges,
+    lists, steps, month and weekday names, and the @ nicknames."""
+    if cron.startswith("@"):
+        return None if cron.lower() in _CRON_NICKNAMES else f"unknown nickname {cron}"
+    fields = cron.split(" ")
+    if len(fields) != 5:
+        return f"{len(fields)} field(s) instead of 5"
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            base, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return f"bad step {step!r} in the {name} field"
+            if base == "*":
+                continue
+            for bound in base.split("-", 1):
+                upper = bound.upper()
+                if upper in names:
+                    continue
+                if not bound.isdigit() or not low <= int(bound) <= high:
+                    return f"{bound!r} is out of range for the {name} field ({low}-{high})"
+    return None
+
+
+def hr_db_url(raw: str) -> str:
+    """``ZENGSHOU_HR_DB_URL`` checked and with its driver made explicit (SPEC §3.2: SQLite, PostgreSQL or
+    MySQL). A plain ``postgresql://`` reads with psycopg 3 and ``mysql://`` with PyMySQL, the drivers
+    this project installs; an explicit driver (``postgresql+psycopg2://``) is kept if it is installed."""
+    url = _parse_url("ZENGSHOU_HR_DB_URL", raw)
+    dialect, _, driver = url.drivername.partition("+")
+    backend = "postgresql" if dialect == "postgres" else dialect
+    if backend not in HR_BACKENDS:
+        raise ConfigError(f"ZENGSHOU_HR_DB_URL: the HR platform must be PostgreSQL, MySQL or SQLite "
+                          f"(SPEC §3.2), not {url.drivername}:// ({_redact(url)})")
+    if backend != dialect or (not driver and backend in ("mysql", "mariadb")):
+        # Only a URL that needs a driver named is re-rendered; any other is kept exactly as written
+        # (a plain postgresql:// already means psycopg 3 in SQLAlchemy 2.1, sqlite:// the stdlib driver).
+        url = url.set(drivername=f"{backend}+{driver or HR_BACKENDS[backend]}")
+        raw = url.render_as_string(hide_password=False)
+    _require_driver("ZENGSHOU_HR_DB_URL", url)
+    return raw.strip()
+
+
+def bi_db_url(raw: str | None) -> str | None:
+    """``ZENGSHOU_BI_DB_URL``: PostgreSQL only (roles and row-level security are PostgreSQL features);
+    the publisher connects through libpq, so any ``postgresql[+driver]://`` form works."""
+    if raw is None:
+        return None
+    url = _parse_url("ZENGSHOU_BI_DB_URL", raw)
+    if url.drivername.split("+")[0] not in ("postgres", "postgresql"):
+        raise ConfigError(f"ZENGSHOU_BI_DB_URL: only PostgreSQL is supported for publishing the marts, not "
+                          f"{url.drivername}:// ({_redact(url)}); give a postgresql://user:password@host/db URL")
+    return raw
+
+
+def _parse_url(name: str, raw: str):
+    """The URL parsed by SQLAlchemy, or a ConfigError that never shows the password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(raw.strip())
+    except (ArgumentError, ValueError) as exc:
+        shown = raw if "@" not in raw else "<hidden: it may contain a password>"
+        raise ConfigError(f"{name} is not a database URL ({shown!r}): write it as "
+                          f"dialect://user:password@host:port/database, e.g. postgresql://hr:…@db:5432/hr") from exc
+
+
+def _redact(url) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _require_driver(name: str, url) -> None:
+    from sqlalchemy.exc import NoSuchModuleError
+
+    try:
+        dialect = url.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError as exc:
+        raise ConfigError(f"{name}: SQLAlchemy has no dialect {url.drivername!r} ({_redact(url)})") from exc
+    except ImportError as exc:
+        raise ConfigError(f"{name}: the database driver for {url.drivername}:// is not installed "
+                          f"({exc}); use the plain form {url.get_backend_name()}:// or install it") from exc
 
 
 def duckdb_memory_limit(env: dict[str, str] | None = None) -> str:
@@ -115,6 +265,20 @@ def duckdb_memory_limit(env: dict[str, str] | None = None) -> str:
     if not _MEMORY_LIMIT.match(raw):
         raise ConfigError(f"ZENGSHOU_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {raw!r}")
     return raw
+
+
+def _number(env: dict[str, str], name: str, default: float, *, integer: bool = False,
+            minimum: float = 0.0) -> float:
+    """A non-negative number setting (seconds, hours, attempts), or a ConfigError naming it."""
+    raw = (env.get(name) or "").strip() or str(default)
+    kind = "a whole number" if integer else "a number"
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}") from exc
+    if not value >= minimum or value != value or value == float("inf"):
+        raise ConfigError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+    return float(value)
 
 
 def _fraction(env: dict[str, str], name: str, default: str) -> float:

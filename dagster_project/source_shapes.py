@@ -124,3 +124,8 @@ def normalise_header(header: str) -> str:
 def canonical_map(columns: dict[str, str]) -> dict[str, str]:
     """Map normalised header -> raw column, so lookups ignore width and spacing drift."""
     return {normalise_header(k): v for k, v in columns.items()}
+
+# Raw columns that hold a resident ID number: a spreadsheet cell typed as a number there has lost digits
+# (Excel keeps 15 significant digits), so such a row is quarantined, never repaired (rules.py).
+ID_NUMBER_COLUMNS = ("id_number", "head_id_number")
+EXCEL_NUMERIC_ID = "_excel_numeric_id"  # staged per row: an ID column's cell was a number in the workbook

@@ -12,6 +12,10 @@ import pytest
 
 from tests import pg
 
+# Tests write landing files and load them at once: no waiting for a file to settle (in-process runs;
+# subprocess environments set it themselves). Tests of a file still being copied set it explicitly.
+os.environ.setdefault("ZENGSHOU_LANDING_SETTLE_SECONDS", "0")
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -44,6 +48,7 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENGSHOU_", "DAGSTER_"))}
     env.update(ZENGSHOU_LANDING_DIR=str(root / "landing"), ZENGSHOU_WAREHOUSE=str(root / "wh" / "zengshou.duckdb"),
                ZENGSHOU_PII_SALT="e2e-test-salt", DAGSTER_HOME=str(root / "dagster_home"),
+               ZENGSHOU_LANDING_SETTLE_SECONDS="0",
                PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     (root / "dagster_home").mkdir()
     sim = subprocess.run([str(bin_dir / "zengshou"), "simulate", "--scale", "demo", "--out", str(root / "landing")],

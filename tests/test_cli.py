@@ -52,3 +52,86 @@ def test_start_after_end_is_refused(tmp_path: Path) -> None:
     proc = _run(["simulate", "--out", str(tmp_path / "x"), "--start", "2023-03", "--end", "2023-01"], tmp_path)
     assert proc.returncode == 2 and "after" in _one_line(proc.stderr)
     assert not (tmp_path / "x").exists()
+
+
+# Every malformed setting stops `zengshou run` before anything is created, exit 2, one line naming it
+# (issue 13 #7, #10). Each value here is what a person could really type.
+BAD_SETTINGS = [
+    ("ZENGSHOU_HR_RETRY_DELAY", "abc", "ZENGSHOU_HR_RETRY_DELAY must be a number"),
+    ("ZENGSHOU_HR_RETRY_DELAY", "-5", "ZENGSHOU_HR_RETRY_DELAY must be a number of at least 0"),
+    ("ZENGSHOU_LOG_LEVEL", "LOUD", "ZENGSHOU_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("ZENGSHOU_HR_LOOKBACK_HOURS", "3 days", "ZENGSHOU_HR_LOOKBACK_HOURS must be a number"),
+    ("ZENGSHOU_HR_FULL_COMPARE_HOURS", "daily", "ZENGSHOU_HR_FULL_COMPARE_HOURS must be a number"),
+    ("ZENGSHOU_HR_PULL_CRON", "every day at 6", "ZENGSHOU_HR_PULL_CRON must be a cron string"),
+    ("ZENGSHOU_HR_PULL_CRON", "30 25 * * *", "'25' is out of range for the hour field (0-23)"),
+    ("ZENGSHOU_LANDING_SETTLE_SECONDS", "30s", "ZENGSHOU_LANDING_SETTLE_SECONDS must be a number"),
+    ("ZENGSHOU_ALERT_ATTEMPTS", "three", "ZENGSHOU_ALERT_ATTEMPTS must be a whole number of at least 1"),
+    ("ZENGSHOU_ALERT_RETRY_DELAY", "1m", "ZENGSHOU_ALERT_RETRY_DELAY must be a number"),
+    ("ZENGSHOU_ALERT_TIMEOUT", "0", "ZENGSHOU_ALERT_TIMEOUT must be a number of at least 0.1"),
+    ("ZENGSHOU_BI_ROLE_PREFIX", "Zeng-Shou", "ZENGSHOU_BI_ROLE_PREFIX must be lower-case letters"),
+    ("ZENGSHOU_RECONCILIATION_TOLERANCE", "5%", "ZENGSHOU_RECONCILIATION_TOLERANCE must be a number between"),
+    ("ZENGSHOU_DUCKDB_MEMORY_LIMIT", "lots", "ZENGSHOU_DUCKDB_MEMORY_LIMIT must be a size"),
+    ("ZENGSHOU_HR_DB_URL", "not a url", "ZENGSHOU_HR_DB_URL is not a database URL ('not a url'): write it as"),
+    ("ZENGSHOU_HR_DB_URL", "mssql://hr:pw@db/hr",
+     "ZENGSHOU_HR_DB_URL: the HR platform must be PostgreSQL, MySQL or SQLite (SPEC §3.2), not mssql://"),
+    ("ZENGSHOU_HR_DB_URL", "mysql+mysqldb://hr:pw@db/hr",
+     "ZENGSHOU_HR_DB_URL: the database driver for mysql+mysqldb:// is not installed"),
+    ("ZENGSHOU_HR_DB_URL", "oracel://hr@db/hr", "not oracel://"),
+    ("ZENGSHOU_BI_DB_URL", "mysql://bi:pw@db/bi",
+     "ZENGSHOU_BI_DB_URL: only PostgreSQL is supported for publishing the marts, not mysql://"),
+]
+
+
+# The cases issue 13 names run the installed console script; the rest call the same `main` in process
+# (each subprocess costs seconds of start-up on a loaded machine).
+SUBPROCESS_CASES = {("ZENGSHOU_HR_RETRY_DELAY", "abc"), ("ZENGSHOU_LOG_LEVEL", "LOUD"),
+                    ("ZENGSHOU_HR_DB_URL", "not a url"), ("ZENGSHOU_BI_DB_URL", "mysql://bi:pw@db/bi"),
+                    ("ZENGSHOU_HR_PULL_CRON", "every day at 6"), ("ZENGSHOU_HR_LOOKBACK_HOURS", "3 days")}
+
+
+def test_each_malformed_setting_exits_2_naming_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    from dagster_project import cli
+
+    (tmp_path / "landing").mkdir()
+    for var, value, reason in BAD_SETTINGS:
+        if (var, value) in SUBPROCESS_CASES:
+            proc = _run(["run"], tmp_path, **{var: value})
+            code, stderr = proc.returncode, proc.stderr
+        else:
+            for name in [k for k in os.environ if k.startswith("ZENGSHOU_")]:
+                monkeypatch.delenv(name)
+            monkeypatch.setenv("ZENGSHOU_LANDING_DIR", str(tmp_path / "landing"))
+            monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(tmp_path / "w.duckdb"))
+            monkeypatch.setenv(var, value)
+            code = cli.main(["run"])
+            stderr = capsys.readouterr().err
+            monkeypatch.delenv(var)
+        assert code == 2, (var, value, stderr)
+        line = _one_line(stderr)
+        assert line.startswith("zengshou: configuration error: ") and reason in line, (var, value, line)
+        assert "Traceback" not in stderr
+        assert not (tmp_path / "w.duckdb").exists()  # nothing was started
+    assert {(v, x) for v, x, _ in BAD_SETTINGS} >= SUBPROCESS_CASES
+
+
+def test_passwords_never_appear_in_a_url_error(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    for var, url in (("ZENGSHOU_BI_DB_URL", "mysql://bi:Secr3t-pw@db/bi"),
+                     ("ZENGSHOU_HR_DB_URL", "mssql://hr:Secr3t-pw@db/hr"),
+                     ("ZENGSHOU_HR_DB_URL", "hr:Secr3t-pw@db/hr")):
+        proc = _run(["run"], tmp_path, **{var: url})
+        assert proc.returncode == 2 and var in _one_line(proc.stderr)
+        assert "Secr3t-pw" not in proc.stderr + proc.stdout, url
+
+
+def test_plain_production_urls_get_the_installed_drivers() -> None:
+    """What `zengshou` hands SQLAlchemy for each URL form a DBA writes (SPEC §3.2; STACK.md)."""
+    from dagster_project.settings import bi_db_url, hr_db_url
+
+    assert hr_db_url("mysql://hr:pw@db:3306/hr") == "mysql+pymysql://hr:pw@db:3306/hr"
+    assert hr_db_url("mariadb://hr:pw@db/hr") == "mariadb+pymysql://hr:pw@db/hr"
+    assert hr_db_url("postgres://hr:pw@db/hr") == "postgresql+psycopg://hr:pw@db/hr"
+    for kept in ("postgresql://hr:p%40ss@db:5432/hr", "postgresql+psycopg2://hr@db/hr",
+                 "mysql+pymysql://hr@db/hr", "sqlite:////srv/hr_platform.sqlite"):
+        assert hr_db_url(kept) == kept
+    assert bi_db_url("postgresql://bi:pw@db/bi") == "postgresql://bi:pw@db/bi"

@@ -19,7 +19,13 @@ import pytest
 import sqlalchemy as sa
 
 from dagster_project import hr_schema
-from dagster_project.ingest.hr_platform import HrPlatformUnavailable, HrTablePull, pull_hr_platform
+from dagster_project.ingest.hr_platform import (
+    HrPlatformSchemaError,
+    HrPlatformUnavailable,
+    HrTablePull,
+    pull_hr_platform,
+)
+from dagster_project.settings import bi_db_url, hr_db_url
 
 T0 = dt.datetime(2023, 3, 1, 9, 0, 0)
 
@@ -497,3 +503,248 @@ def test_missing_sqlite_file_raises_instead_of_creating_an_empty_db(tmp_path: Pa
 def test_unknown_table_name_is_refused(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError, match="jobseekers"):
         pull_hr_platform("sqlite://", con, tables=["jobseekers"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reconciliation: what the watermark never sees (issue 13 #3)
+# ---------------------------------------------------------------------------------------------------
+
+DAY = dt.timedelta(days=1)
+LOOKBACK = dt.timedelta(hours=72)
+EVERY_PULL = dt.timedelta(0)
+
+
+def source_rows(src: Source, table: str) -> list[tuple]:
+    """The source table as the warehouse should hold it, ordered by key (SQLAlchemy's own types)."""
+    t = hr_schema.metadata.tables[table]
+    with src.engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.select(t).order_by(next(iter(t.primary_key.columns))))]
+
+
+def converged(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> bool:
+    width = len(hr_schema.metadata.tables[table].columns)
+    return [r[:width] for r in raw_rows(con, table)] == source_rows(src, table)
+
+
+def kinds(pull: HrTablePull) -> tuple[int, int, int, int]:
+    return pull.rows_inserted, pull.rows_corrected, pull.rows_late, pull.rows_deleted
+
+
+def test_lookback_catches_a_backdated_correction_and_a_late_commit(source: Source,
+                                                                  con: duckdb.DuckDBPyConnection) -> None:
+    seed(source)  # jobseeker J1 at 0, J2 and J3 at 10 (the watermark)
+    first = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK)["jobseeker"]
+    assert kinds(first) == (3, 0, 0, 0)
+    # Both behind the watermark: J1 corrected with updated_at 5 (a back-dated fix, still newer than the
+    # 0 the warehouse holds), J5 committed late with updated_at 8.
+    source.update("jobseeker", "J1", name="张三丰", updated_at=ts(5))
+    source.insert("jobseeker", jobseeker("J5", 8, id_number="530102199505052222"))
+
+    # The plain watermark pull (no look-back) reads only J2, J3 (updated_at >= 10) and misses both.
+    blind = pull_hr_platform(source.url, con, tables=["jobseeker"])["jobseeker"]
+    assert (blind.rows_read, blind.status, kinds(blind)) == (2, "unchanged", (0, 0, 0, 0))
+    assert not converged(con, source, "jobseeker")
+
+    pull = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK)["jobseeker"]
+
+    # Window 10 - 72 h: J1, J2, J3, J5 read; J1 corrected, J5 late; J2, J3 unchanged.
+    assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined, pull.status) == (4, 4, 0, "published")
+    assert kinds(pull) == (0, 1, 1, 0)
+    assert (pull.watermark_before, pull.watermark_after) == (ts(10), ts(10))  # late rows do not move it
+    assert converged(con, source, "jobseeker")
+    assert batch(con, pull.batch_id) == ("hr_platform.jobseeker", 4, 4, 0, "published")
+    # Re-pulling changes nothing more.
+    again = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK)["jobseeker"]
+    assert (again.rows_read, again.status, kinds(again)) == (4, "unchanged", (0, 0, 0, 0))
+
+
+def _far_apart(src: Source) -> None:
+    """Jobseekers days apart, so a 72 h look-back does not reach the old ones: K1 at T0-30 d, K2 at
+    T0-20 d, K3 at T0-10 d, K4 at T0 (the watermark)."""
+    src.insert("jobseeker", *[jobseeker(f"K{i}", 0, id_number=f"53010219900101{i:04d}",
+                                        updated_at=T0 - d * DAY) for i, d in ((1, 30), (2, 20), (3, 10), (4, 0))])
+
+
+def test_full_compare_finds_corrections_late_rows_and_deletions_beyond_the_lookback(
+        source: Source, con: duckdb.DuckDBPyConnection) -> None:
+    _far_apart(source)
+    first = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK,
+                             full_compare_every=EVERY_PULL)["jobseeker"]
+    assert (first.rows_read, first.full_compare, kinds(first)) == (4, True, (4, 0, 0, 0))
+    # K1 corrected at T0-5 d (newer than its T0-30 d, far behind the watermark), K5 committed late at
+    # T0-15 d, K3 deleted, K4 given a newer updated_at (an ordinary update), K6 new.
+    source.update("jobseeker", "K1", county_code="530103", updated_at=T0 - 5 * DAY)
+    source.insert("jobseeker", jobseeker("K5", 0, id_number="530102199001010005", updated_at=T0 - 15 * DAY),
+                  jobseeker("K6", 0, id_number="530102199001010006", updated_at=T0 + DAY))
+    with source.engine.begin() as c:
+        c.execute(hr_schema.jobseeker.delete().where(hr_schema.jobseeker.c.reg_id == "K3"))
+    source.update("jobseeker", "K4", phone="13900000000", updated_at=T0 + DAY)
+
+    # The look-back alone (T0 - 72 h on): K4 corrected and K6 inserted; K1, K5 and the deletion unseen.
+    window = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK)["jobseeker"]
+    assert (window.rows_read, window.full_compare, kinds(window)) == (2, False, (1, 1, 0, 0))
+    assert not converged(con, source, "jobseeker")
+
+    pull = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK,
+                            full_compare_every=EVERY_PULL)["jobseeker"]
+
+    # Window from T0+1 d - 72 h: K4, K6 (unchanged now); fetched by key: K1 (newer at the source), K5
+    # (missing); K3 deleted. Read 4 = loaded 4 + quarantined 0.
+    assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined, pull.status) == (4, 4, 0, "published")
+    assert (pull.full_compare, kinds(pull)) == (True, (0, 1, 1, 1))
+    assert converged(con, source, "jobseeker")
+    assert batch(con, pull.batch_id) == ("hr_platform.jobseeker", 4, 4, 0, "published")
+    assert pull.reason is not None and "源端已删除 1 行" in pull.reason
+    assert con.execute("SELECT table_name, primary_key, updated_at, batch_id FROM meta.hr_deleted_rows"
+                       ).fetchall() == [("jobseeker", "K3", T0 - 10 * DAY, pull.batch_id)]
+    assert watermark(con, "jobseeker") == T0 + DAY
+
+
+def test_full_compare_runs_only_when_due(source: Source, con: duckdb.DuckDBPyConnection) -> None:
+    _far_apart(source)
+    every_20h = dt.timedelta(hours=20)
+    first = pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=every_20h)["jobseeker"]
+    assert first.full_compare  # never compared before
+    with source.engine.begin() as c:
+        c.execute(hr_schema.jobseeker.delete().where(hr_schema.jobseeker.c.reg_id == "K1"))
+
+    soon = pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=every_20h)["jobseeker"]
+    assert (soon.full_compare, soon.status, soon.rows_deleted) == (False, "unchanged", 0)
+    assert len(raw_rows(con, "jobseeker")) == 4
+    # 21 hours later (the comparison's clock set back by hand): due again, and the deletion is applied.
+    con.execute("UPDATE meta.hr_full_compares SET compared_at = compared_at - INTERVAL 21 HOUR")
+    later = pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=every_20h)["jobseeker"]
+    assert (later.full_compare, later.status, kinds(later)) == (True, "published", (0, 0, 0, 1))
+    assert converged(con, source, "jobseeker")
+    # A no-change comparison records no batch, only when it compared.
+    none = pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=EVERY_PULL)["jobseeker"]
+    assert (none.full_compare, none.status, kinds(none)) == (True, "unchanged", (0, 0, 0, 0))
+    assert con.execute("SELECT count(*) FROM meta.load_batches").fetchone() == (2,)
+
+
+def test_full_compare_never_applies_an_older_copy(source: Source, con: duckdb.DuckDBPyConnection) -> None:
+    _far_apart(source)
+    pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=EVERY_PULL)
+    # The platform restored from a backup: K2 back at an older updated_at with an older value.
+    source.update("jobseeker", "K2", name="旧名", updated_at=T0 - 25 * DAY)
+    pull = pull_hr_platform(source.url, con, tables=["jobseeker"], lookback=LOOKBACK,
+                            full_compare_every=EVERY_PULL)["jobseeker"]
+    assert (pull.rows_read, pull.status, kinds(pull)) == (1, "unchanged", (0, 0, 0, 0))  # K4 (window) only
+    k2 = raw_rows(con, "jobseeker")[1]
+    assert (k2[0], k2[2], k2[7]) == ("K2", "张三", T0 - 20 * DAY)
+
+
+def test_a_table_emptied_at_the_source_is_not_applied(source: Source, con: duckdb.DuckDBPyConnection) -> None:
+    _far_apart(source)
+    pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=EVERY_PULL)
+    before = raw_rows(con, "jobseeker")
+    with source.engine.begin() as c:
+        c.execute(hr_schema.jobseeker.delete())
+
+    pull = pull_hr_platform(source.url, con, tables=["jobseeker"], full_compare_every=EVERY_PULL)["jobseeker"]
+
+    # A truncated table or the wrong database looks like this: nothing deleted, the check fails.
+    assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined, pull.status) == (0, 0, 0, "rejected")
+    assert pull.reason is not None and "已无任何行" in pull.reason and "4 行" in pull.reason
+    assert raw_rows(con, "jobseeker") == before
+    assert batch(con, pull.batch_id) == ("hr_platform.jobseeker", 0, 0, 0, "rejected")
+
+
+def test_full_compare_rejudges_a_quarantined_row_without_failing(source: Source,
+                                                                 con: duckdb.DuckDBPyConnection) -> None:
+    _far_apart(source)
+    source.insert("employment_service", *[service(f"E{i}", "career_guidance", 0, updated_at=T0 - i * DAY)
+                                          for i in range(1, 10)],
+                  service("EBAD", "job_fair", 0, updated_at=T0 - 30 * DAY))
+    first = pull_hr_platform(source.url, con, tables=["employment_service"], max_reject_rate=0.1,
+                             full_compare_every=EVERY_PULL)["employment_service"]
+    assert (first.rows_read, first.rows_upserted, first.rows_quarantined, first.status) == (10, 9, 1, "published")
+    # EBAD is not in raw, so every comparison fetches it again; it was judged before: no new reject.
+    again = pull_hr_platform(source.url, con, tables=["employment_service"], lookback=LOOKBACK,
+                             full_compare_every=EVERY_PULL)["employment_service"]
+    # Watermark T0-1 d (E1); window from T0-4 d: E1-E4; by key: EBAD. Nothing new, so, as for any
+    # unchanged pull, no batch is recorded and nothing counts as upserted.
+    assert (again.rows_read, again.rows_upserted, again.rows_quarantined, again.status) == (5, 0, 1, "unchanged")
+    assert con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone() == (1,)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The source's schema, and production URLs (issue 13 #7, #10)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_missing_table_and_renamed_column_are_named_before_anything_is_pulled(
+        backend_url: str, con: duckdb.DuckDBPyConnection) -> None:
+    src = _build(backend_url, nullable_updated_at=False)
+    seed(src)
+    with src.engine.begin() as c:
+        c.execute(sa.text("DROP TABLE training_record"))
+        c.execute(sa.text("ALTER TABLE jobseeker RENAME COLUMN county_code TO county"))
+    try:
+        with pytest.raises(HrPlatformSchemaError) as err:
+            pull_hr_platform(src.url, con)
+    finally:
+        src.engine.dispose()
+    message = str(err.value)
+    assert "table jobseeker has no column county_code" in message
+    assert "table training_record is missing" in message
+    assert "renamed back" in message and "ZENGSHOU_HR_DB_URL" in message
+    assert "\n" not in message
+    # Nothing was written: not even the raw tables of the healthy ones.
+    assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)
+
+
+@pytest.mark.postgres
+def test_plain_postgresql_url_pulls_with_psycopg3(postgres_url: str, con: duckdb.DuckDBPyConnection) -> None:
+    plain = sa.make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    assert plain.startswith("postgresql://")
+    assert hr_db_url(plain) == plain  # SQLAlchemy 2.1 reads a plain URL with psycopg 3, now installed
+    src = _build(postgres_url, nullable_updated_at=False)
+    seed(src)
+    src.engine.dispose()
+
+    pulls = pull_hr_platform(plain, con)
+
+    for table, pull in pulls.items():
+        assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined) == (SEED_COUNTS[table],) * 2 + (0,)
+        assert pull.watermark_after == SEED_WATERMARKS[table]
+    assert [r[6:8] for r in raw_rows(con, "public_welfare_post")] == [(Decimal("800.50"), ts(5)),
+                                                                       (Decimal("600.00"), ts(5))]
+    assert con.execute("SELECT max(_loaded_at) IS NOT NULL FROM raw.hr_jobseeker").fetchone() == (True,)
+
+
+@pytest.mark.postgres
+def test_bi_publisher_connects_with_a_plain_postgresql_url(postgres_url: str) -> None:
+    import psycopg2
+
+    from dagster_project.serving.postgres import libpq_dsn
+
+    for driver in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        url = sa.make_url(postgres_url).set(drivername=driver).render_as_string(hide_password=False)
+        assert bi_db_url(url) == url
+        conn = psycopg2.connect(libpq_dsn(url))
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+                assert cur.fetchone() == (1,)
+        finally:
+            conn.close()
+
+
+def test_unreachable_plain_postgresql_url_raises_hr_platform_unavailable(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(HrPlatformUnavailable) as err:
+        pull_hr_platform("postgresql://zs:s3cret-pw@127.0.0.1:1/hr", con)  # psycopg 3
+    assert "127.0.0.1:1" in str(err.value) and "s3cret-pw" not in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_plain_mysql_url_reads_with_pymysql(con: duckdb.DuckDBPyConnection) -> None:
+    """No MySQL server runs here; what a plain mysql:// URL used to fail with was the import of
+    mysqlclient (`No module named 'MySQLdb'`). Mapped to PyMySQL, it gets as far as the network."""
+    url = hr_db_url("mysql://zs:s3cret-pw@127.0.0.1:1/hr")
+    assert url == "mysql+pymysql://zs:s3cret-pw@127.0.0.1:1/hr"
+    with pytest.raises(HrPlatformUnavailable) as err:
+        pull_hr_platform(url, con)
+    message = str(err.value)
+    assert "127.0.0.1" in message and "s3cret-pw" not in message and "MySQLdb" not in message
+    assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)

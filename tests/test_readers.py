@@ -88,17 +88,17 @@ def test_missing_column_is_reported(tmp_path: Path) -> None:
     assert result.missing_columns == ["项目编号"]
 
 
-def test_surplus_field_is_kept_not_dropped(tmp_path: Path) -> None:
+def test_wrong_field_count_is_malformed_not_padded_or_kept(tmp_path: Path) -> None:
+    """A row with one field too many, or one too few (a file cut off at a field boundary while being
+    copied), is a malformed row with its data-row number and its line as written: never padded with an
+    empty field, never an extra column. Rows read = rows parsed + rows malformed."""
     path = tmp_path / "surplus.csv"
-    path.write_bytes(_csv_bytes(HEADERS, [ROWS[0], [*ROWS[1], "多余"], ROWS[0]], "utf-8"))
+    cut = ",".join(ROWS[1][:-1])  # 11 of 12 fields, no line end: the copy stopped here
+    path.write_bytes(_csv_bytes(HEADERS, [ROWS[0], [*ROWS[1], "多余"], ROWS[0]], "utf-8") + cut.encode())
     rows, result = _read(path)
-    assert [r[0] for r in rows] == [1, 2, 3] and result.rows_read == 3
-    assert len(result.extra_columns) == 1  # the unnamed 13th field becomes an extra column, value kept
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA landing")
-    read_source_file(con, path, RELIEF_COLUMNS, "landing.t")
-    extra = result.extra_columns[0]
-    assert con.execute(f'SELECT "extra:{extra}" FROM landing.t WHERE source_row = 2').fetchone()[0] == "多余"
+    assert [r[0] for r in rows] == [1, 3] and result.rows_read == 4
+    assert result.extra_columns == []
+    assert result.malformed_rows == [(2, ",".join([*ROWS[1], "多余"])), (4, cut)]
 
 
 def test_undecodable_line_is_counted_with_its_row_number(tmp_path: Path) -> None:

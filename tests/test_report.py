@@ -433,3 +433,73 @@ def test_report_on_a_real_pipeline_warehouse(pipeline_warehouse: Path, tmp_path:
     dom = render_in_chromium(path, OUTPUT_DIR / "report_pipeline.png", tmp_path)
     assert len(re.findall(r'<polyline class="series"', dom)) == 3
     assert all(code in dom for code in codes)
+
+
+# --- pace through the year (SPEC §2.1): the same hand-built marts with the pace columns ----------------------------
+# Values set by hand, as the mart would hold them (the report reads them, it does not re-derive them):
+#   every KPI with a target paces "as status" (met -> on_track, not_met -> behind, target = target), except
+#   March 2023 avg_employment_months: 2.70 months vs 8.5 × 3 ÷ 12 = 2.125 -> on_track (status not_met) and
+#   March 2023 trained_persons (province): 720,000 vs 700,000 × 3 ÷ 12 = 175,000 -> on_track.
+# Province in March: on_track = avg months, trained persons (2); behind = employment 0.95, growth +10% (2).
+
+
+@pytest.fixture(scope="module")
+def pace_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wh_dir = tmp_path_factory.mktemp("report_pace") / "warehouse"
+    wh_dir.mkdir()
+    path = build_hand_warehouse(wh_dir / "zengshou.duckdb")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("""
+            alter table marts.kpi_scorecard add column progress_target_value double;
+            alter table marts.kpi_scorecard add column progress_status varchar;
+            update marts.kpi_scorecard set progress_target_value = target_value,
+                progress_status = case status when 'met' then 'on_track' when 'not_met' then 'behind' else status end;
+            update marts.kpi_scorecard set progress_target_value = 2.125, progress_status = 'on_track'
+                where as_of_month = date '2023-03-01' and kpi_code = 'avg_employment_months';
+            update marts.kpi_scorecard set progress_target_value = 175000, progress_status = 'on_track'
+                where as_of_month = date '2023-03-01' and kpi_code = 'trained_persons' and region_level = 'province';
+        """)
+    finally:
+        con.close()
+    return path
+
+
+def test_pace_leads_through_the_year(pace_warehouse: Path, tmp_path: Path):
+    html = build_report(pace_warehouse, tmp_path / "pace.html", "2023-03").read_text(encoding="utf-8")
+    header = _text(re.search(r'<header class="report">(.*?)</header>', html, re.S).group(1))
+    assert "2全省进度正常" in header and "2全省进度滞后" in header and "0未到考核期" in header
+    assert header.index("全省进度正常") < header.index("全省达标")          # pace first, the annual verdict after
+    assert "1全省达标" in header and "3全省未达标" in header                 # status is still there
+    province = _section(html, "province")
+    head = re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<thead>(.*?)</thead>", province, re.S).group(1))
+    assert head == ["指标 / KPI", "实际值", "进度目标", "进度", "年度目标", "分子", "分母", "年度判定"]
+    rows = dict(re.findall(r'<tr data-kpi="([a-z0-9_]+)">(.*?)</tr>', province, re.S))
+    months = _text(rows["avg_employment_months"])  # 2.70 beside its pace target 2.125 (shown 2.12), then ≥ 8.50
+    assert re.search(r"2\.70 个月≥ 2\.12 个月●\s*进度正常≥ 8\.50 个月.*▲\s*未达标", months), months
+    trained = _text(rows["trained_persons"])
+    assert "≥ 175,000 人" in trained and "进度正常" in trained and "≥ 700,000 人" in trained
+    assert "进度滞后" in _text(rows["employment_vs_prior_year"])
+    # county traffic lights and prefecture ranking show pace
+    row_of = dict(re.findall(r'<td class="code">(\d{6})</td>(.*?)</tr>', _section(html, "counties"), re.S))
+    codes = [k[0] for k in KPI_TARGETS] + [UNLABELLED_KPI]
+    cells = {code: re.findall(r'<td class="cell s-([a-z_]+)"', c) for code, c in row_of.items()}
+    assert cells["530102"][codes.index("employment_vs_prior_year")] == "on_track"   # 1.02 ≥ 1
+    assert cells["530103"][codes.index("employment_vs_prior_year")] == "behind"     # 0.80 < 1
+    assert cells["530103"][codes.index("avg_employment_months")] == "on_track"      # 2.70 ≥ 2.125
+    assert cells["530302"][codes.index("trained_persons")] == "no_target"
+    card = _text(re.search(r'<div class="rank" data-kpi="avg_employment_months">(.*?)</table></div>',
+                           _section(html, "prefectures"), re.S).group(1))
+    assert "进度目标 ≥ 2.12 个月" in card and "进度正常" in card and "未达标" not in card
+
+
+def test_december_leads_with_the_annual_verdict(pace_warehouse: Path, tmp_path: Path):
+    html = build_report(pace_warehouse, tmp_path / "dec.html", "2022-12").read_text(encoding="utf-8")
+    header = _text(re.search(r'<header class="report">(.*?)</header>', html, re.S).group(1))
+    assert "进度正常" not in header and "全省达标" in header
+    province = _section(html, "province")
+    assert "进度目标" not in _text(re.search(r"<thead>(.*?)</thead>", province, re.S).group(1))
+    rows = dict(re.findall(r'<tr data-kpi="([a-z0-9_]+)">(.*?)</tr>', province, re.S))
+    assert "● 达标" in _text(rows["avg_employment_months"])   # 9.0 months ≥ 8.5 in December
+    row_of = dict(re.findall(r'<td class="code">(\d{6})</td>(.*?)</tr>', _section(html, "counties"), re.S))
+    assert "s-met" in row_of["530102"] and "s-on_track" not in row_of["530102"]

@@ -31,6 +31,12 @@ def batch_metadata(load: FileLoad) -> dict[str, Any]:
         "reject_rate": round(out.rows_quarantined / out.rows_read, 6) if out.rows_read else 0.0,
         "rows_by_rule": dg.MetadataValue.json(out.rule_counts),
         "extra_columns": ", ".join(out.extra_columns) or "none",
+        # How the file was read: the header's row (title rows above it skipped), the CSV delimiter, and
+        # rows that are not data (fully blank; a ledger's 合计/总计 row), skipped and not in rows_read.
+        "header_row": out.header_row or 0,
+        "delimiter": out.delimiter or "n/a",
+        "rows_skipped_blank": out.rows_skipped_blank,
+        "rows_skipped_total": out.rows_skipped_total,
     }
     if out.reason:
         meta["reason"] = out.reason

@@ -6,7 +6,15 @@ import dagster as dg
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC, batch_check, batch_metadata
 from dagster_project.ingest.file_batch import FileSource
 from dagster_project.ingest.file_loads import load_landed_file
-from dagster_project.ingest.file_sources import MONITORING_HOUSEHOLDS, MONITORING_MEMBERS, monitoring_file
+from dagster_project.ingest.file_sources import (
+    MONITORING_HOUSEHOLDS,
+    MONITORING_MEMBERS,
+    LandingError,
+    monitoring_file,
+    not_landed_reason,
+    settling,
+    settling_note,
+)
 from dagster_project.ingest.unusual_values import UNUSUAL_VALUES, unusual_values_check
 from dagster_project.settings import load_settings
 
@@ -23,7 +31,6 @@ _DESCRIPTIONS = {
 
 def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
     key = dg.AssetKey(source.raw_table.split("."))
-    stem = source.name.split(".")[1]
 
     @dg.asset(
         key=key,
@@ -40,9 +47,14 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = load_settings()
         month = context.partition_key
-        landed = monitoring_file(settings.landing_dir, month, source)
+        try:
+            landed = monitoring_file(settings.landing_dir, month, source)
+        except LandingError as exc:
+            raise dg.Failure(str(exc)) from exc
         if landed is None:
-            raise dg.Failure(f"monitoring/{month}/{stem}.csv|xlsx has not landed in {settings.landing_dir}")
+            raise dg.Failure(f"{not_landed_reason(settings.landing_dir, month, source)} in {settings.landing_dir}")
+        if settling(landed.path):  # never load a file that may still be being copied, by any path
+            raise dg.Failure(settling_note(settings.landing_dir, landed.path))
         load = load_landed_file(settings, landed)
         context.log.info(f"{source.name} {month}: {load.outcome.status} "
                          f"({load.outcome.rows_loaded} loaded, {load.outcome.rows_quarantined} quarantined)")

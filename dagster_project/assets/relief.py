@@ -7,7 +7,7 @@ import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
 from dagster_project.ingest.file_loads import is_new_or_changed, load_landed_file
-from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
+from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files, settling, settling_note
 from dagster_project.settings import load_settings
 
 RELIEF_KEY = dg.AssetKey(RELIEF_PROJECTS.raw_table.split("."))
@@ -27,6 +27,10 @@ class ReliefLoadConfig(dg.Config):
 def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig) -> dg.MaterializeResult:
     settings = load_settings()
     files = [f for f in relief_files(settings.landing_dir) if config.reload_all or is_new_or_changed(settings, f)]
+    waiting = [f for f in files if settling(f.path)]  # may still be being copied: loaded by a later run
+    for f in waiting:
+        context.log.warning(settling_note(settings.landing_dir, f.path))
+    files = [f for f in files if f not in waiting]
     loads = [load_landed_file(settings, f) for f in files]
     rejected = [ld.outcome for ld in loads if not ld.outcome.published]
     for ld in loads:
@@ -34,6 +38,9 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig)
     per_file = {ld.landed.partition_key: {"status": ld.outcome.status, "rows_read": ld.outcome.rows_read,
                                           "rows_loaded": ld.outcome.rows_loaded,
                                           "rows_quarantined": ld.outcome.rows_quarantined,
+                                          "header_row": ld.outcome.header_row,
+                                          "rows_skipped_blank": ld.outcome.rows_skipped_blank,
+                                          "rows_skipped_total": ld.outcome.rows_skipped_total,
                                           "reason": ld.outcome.reason} for ld in loads}
     check = dg.AssetCheckResult(
         asset_key=RELIEF_KEY, check_name=BATCH_ACCEPTED, passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
@@ -44,6 +51,7 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig)
     return dg.MaterializeResult(
         asset_key=RELIEF_KEY,
         metadata={"files_loaded": len(loads), "files_rejected": len(rejected),
+                  "files_still_being_written": len(waiting),
                   "rows_read": sum(ld.outcome.rows_read for ld in loads),
                   "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
                   "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),

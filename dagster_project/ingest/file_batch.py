@@ -17,6 +17,8 @@ import duckdb
 from dagster_project.ingest.readers import ReadResult, UnreadableFile, file_sha256, stage_source_file
 from dagster_project.quality.rules import BATCH_REJECTED, MALFORMED_ROW, Rule
 
+EMPTY_FILE = "empty_file"
+
 
 @dataclass(frozen=True)
 class FileSource:
@@ -27,6 +29,7 @@ class FileSource:
     shape: dict[str, str]        # exported header -> raw column
     constant_types: dict[str, str]  # per-batch columns and their SQL types, e.g. as_of_month DATE
     partition_columns: tuple[str, ...]  # the constants that identify what a new batch replaces
+    total_rows: bool = False     # a 合计/总计/小计 row may close the file (ledgers): skipped and counted
 
     @property
     def raw_columns(self) -> list[str]:
@@ -56,6 +59,8 @@ class StagedBatch:
     rows_breaking_rules: int = 0
     read: ReadResult | None = None
     blocking_reason: str | None = None   # missing column / unreadable: the batch cannot be published
+    rows_skipped_blank: int = 0          # fully blank rows: not data, not counted in rows_read
+    rows_skipped_total: int = 0          # 合计/总计/小计 rows of a ledger: not projects, not in rows_read
 
     @property
     def malformed(self) -> list[tuple[int, str]]:
@@ -83,6 +88,10 @@ class BatchOutcome:
     rule_counts: dict[str, int]
     encoding: str | None
     extra_columns: list[str]
+    header_row: int | None = None
+    delimiter: str | None = None
+    rows_skipped_blank: int = 0
+    rows_skipped_total: int = 0
 
     @property
     def published(self) -> bool:
@@ -118,11 +127,23 @@ def stage_file(
         batch.blocking_reason = f"文件无法读取: {exc}"
         return batch
     read = staged.read
-    batch.read, batch.encoding, batch.rows_read = read, read.encoding, read.rows_read
-    if read.missing_columns:
-        con.execute(f"CREATE OR REPLACE TABLE {read.table} AS {staged.select_sql}")
-        con.execute(f"DROP TABLE {staged.staging}")
+    batch.read, batch.encoding = read, read.encoding
+    blank, total = _skip_predicates(read, source.total_rows)
+    row = con.execute(f"SELECT count(*), count_if({blank}), count_if(NOT ({blank}) AND {total})"
+                      f" FROM ({staged.select_sql})").fetchone()
+    batch.rows_skipped_blank, batch.rows_skipped_total = int(row[1] or 0), int(row[2] or 0)
+    batch.rows_read = read.rows_read - batch.rows_skipped_blank - batch.rows_skipped_total
+    shaped = f"SELECT * FROM ({staged.select_sql}) WHERE NOT ({blank} OR {total})"
+    if read.duplicate_columns:
+        batch.blocking_reason = ("重复列（同一表头出现多次，无法确定用哪一列）: "
+                                 + "、".join(read.duplicate_columns))
+    elif read.missing_columns:
         batch.blocking_reason = "缺少必需列: " + "、".join(read.missing_columns)
+    elif batch.rows_read == 0:
+        batch.blocking_reason = f"{EMPTY_FILE}: 文件只有表头，没有数据行（上次发布的数据保持不变）"
+    if batch.blocking_reason:
+        con.execute(f"CREATE OR REPLACE TABLE {read.table} AS {shaped}")
+        con.execute(f"DROP TABLE {staged.staging}")
         batch.landing_table = read.table
         return batch
     # One statement from the parsed file to the flagged landing table: shaping (trim, rename), the county
@@ -135,7 +156,7 @@ def stage_file(
     first = " ".join(f"WHEN \"rule:{r.name}\" THEN '{r.name}'" for r in rules)
     con.execute(
         f"""CREATE OR REPLACE TABLE {base} AS
-            WITH _read AS NOT MATERIALIZED ({staged.select_sql}),
+            WITH _read AS NOT MATERIALIZED ({shaped}),
             _batch AS NOT MATERIALIZED (
                 SELECT r.*, c.county_code, c.prefecture_code, {consts}
                 FROM _read r LEFT JOIN meta.counties c
@@ -146,9 +167,26 @@ def stage_file(
     batch.landing_table = base
     counts = ", ".join(f"count_if(\"rule:{r.name}\")" for r in rules)
     row = con.execute(f"SELECT count_if(_rule IS NOT NULL), {counts} FROM {base}").fetchone()
-    batch.rows_breaking_rules = int(row[0])
-    batch.rule_counts = {r.name: int(n) for r, n in zip(rules, row[1:], strict=True)}
+    # (count_if over no rows is NULL: a file of only malformed lines has no parsed rows)
+    batch.rows_breaking_rules = int(row[0] or 0)
+    batch.rule_counts = {r.name: int(n or 0) for r, n in zip(rules, row[1:], strict=True)}
     return batch
+
+
+_TOTAL_LABEL = r"'(合计|总计|小计)[:：]?'"
+
+
+def _skip_predicates(read: ReadResult, total_rows: bool) -> tuple[str, str]:
+    """(blank, total) SQL over the shaped rows. Blank: every cell empty. Total (ledgers only): no 项目编号
+    (or 项目编号 itself says 合计) and some cell reads 合计, 总计 or 小计, spaces ignored."""
+    cols = [f'"{c}"' for c in read.headers]
+    blank = " AND ".join(f"{c} IS NULL" for c in cols) if cols else "false"
+    if not total_rows or "project_id" not in read.columns:
+        return f"({blank})", "false"
+    said = [f"coalesce(regexp_full_match(regexp_replace({c}, '[\\s\u3000]', '', 'g'), {_TOTAL_LABEL}), false)"
+            for c in cols]
+    total = f"((project_id IS NULL OR {said[list(read.headers).index('project_id')]}) AND ({' OR '.join(said)}))"
+    return f"({blank})", total
 
 
 def _json_of(columns: list[str], headers: dict[str, str]) -> str:
@@ -226,9 +264,12 @@ def finish_batch(
         ).fetchone()[0]
         con.execute(
             """INSERT INTO meta.load_batches (batch_id, source, partition_key, file_path, file_sha256, encoding,
-               rows_read, rows_loaded, rows_quarantined, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               rows_read, rows_loaded, rows_quarantined, status, reason, header_row, delimiter, rows_skipped_blank,
+               rows_skipped_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [batch.batch_id, source.name, batch.partition_key, str(batch.file_path), batch.file_sha256,
-             batch.encoding, batch.rows_read, loaded, quarantined, status, reason],
+             batch.encoding, batch.rows_read, loaded, quarantined, status, reason,
+             read.header_row if read else None, read.delimiter_name if read else None,
+             batch.rows_skipped_blank, batch.rows_skipped_total],
         )
         if table is not None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -238,4 +279,5 @@ def finish_batch(
         raise
     return BatchOutcome(source.name, batch.batch_id, batch.partition_key, status, reason, batch.rows_read,
                         loaded, quarantined, dict(batch.rule_counts), batch.encoding,
-                        read.extra_columns if read else [])
+                        read.extra_columns if read else [], read.header_row if read else None,
+                        read.delimiter_name if read else None, batch.rows_skipped_blank, batch.rows_skipped_total)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,8 @@ MONITORING_MEMBERS = FileSource("monitoring.members", "raw.monitoring_members", 
 MONITORING_HOUSEHOLDS = FileSource("monitoring.households", "raw.monitoring_households", HOUSEHOLD_COLUMNS,
                                    {"as_of_month": "DATE"}, ("as_of_month",))
 RELIEF_PROJECTS = FileSource("relief.projects", "raw.relief_projects", RELIEF_COLUMNS,
-                             {"report_year": "INTEGER", "report_file": "VARCHAR"}, ("report_year", "report_file"))
+                             {"report_year": "INTEGER", "report_file": "VARCHAR"}, ("report_year", "report_file"),
+                             total_rows=True)
 
 RULES: dict[str, list[Rule]] = {
     MONITORING_MEMBERS.name: member_rules(),
@@ -27,8 +30,11 @@ SUITE_OF = {MONITORING_MEMBERS.name: "raw.monitoring_members",
             RELIEF_PROJECTS.name: "raw.relief_projects"}
 FILE_SOURCES = (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS, RELIEF_PROJECTS)
 
-_MONTH_DIR = re.compile(r"^(\d{4})-(\d{2})$")
-_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+_MONTH_DIR = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEAR_DIR = re.compile(r"^\d{4}$")
+# .xls (the old Excel format, still the default of many offices) is read by python-calamine like .xlsx.
+_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
+_STEMS = ("members", "households")
 
 
 class LandingError(ValueError):
@@ -43,8 +49,41 @@ class LandedFile:
     constants: dict[str, object]
 
 
+# --------------------------------------------------------------------------------------------------
+# A file still being copied: the one definition the sensors, the assets and `zengshou run` share.
+# --------------------------------------------------------------------------------------------------
+def settle_seconds() -> float:
+    """A file modified less than this long ago may still be being copied (ZENGSHOU_LANDING_SETTLE_SECONDS,
+    default 30): it is not loaded yet, by any path."""
+    try:
+        return max(0.0, float(os.environ.get("ZENGSHOU_LANDING_SETTLE_SECONDS") or 30))
+    except ValueError:
+        return 30.0
+
+
+def settling(path: Path, now: float | None = None, settle: float | None = None) -> bool:
+    """True while ``path`` was modified less than ``settle`` seconds ago (it may still be being written)."""
+    settle = settle_seconds() if settle is None else settle
+    now = time.time() if now is None else now
+    return settle > 0 and now - path.stat().st_mtime < settle
+
+
+def settling_note(landing_dir: Path, path: Path, now: float | None = None, settle: float | None = None) -> str:
+    settle = settle_seconds() if settle is None else settle
+    age = (time.time() if now is None else now) - path.stat().st_mtime
+    return (f"{path.relative_to(landing_dir).as_posix()}: still being written (modified {max(age, 0):.0f} s ago,"
+            f" less than ZENGSHOU_LANDING_SETTLE_SECONDS={settle:g}); not loaded, run again once it is complete")
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding files (names case-insensitive; Excel lock files ~$*.xlsx ignored)
+# --------------------------------------------------------------------------------------------------
+def _is_lock_file(path: Path) -> bool:
+    return path.name.startswith("~$")
+
+
 def monitoring_months(landing_dir: Path) -> list[str]:
-    """Snapshot months present in the landing dir, sorted ('YYYY-MM')."""
+    """Snapshot months present in the landing dir, sorted ('YYYY-MM'); see ``landing_skips`` for the rest."""
     root = landing_dir / "monitoring"
     if not root.is_dir():
         return []
@@ -52,15 +91,29 @@ def monitoring_months(landing_dir: Path) -> list[str]:
 
 
 def monitoring_file(landing_dir: Path, month: str, source: FileSource) -> LandedFile | None:
-    """The members/households file of one snapshot, or None if it has not landed."""
+    """The members/households file of one snapshot (any case: Members.csv, MEMBERS.XLSX), or None."""
     stem = source.name.split(".")[1]
     folder = landing_dir / "monitoring" / month
-    found = [p for p in folder.glob(f"{stem}.*") if p.suffix.lower() in _SUFFIXES] if folder.is_dir() else []
+    found = sorted(p for p in folder.iterdir() if p.is_file() and not _is_lock_file(p)
+                   and p.stem.lower() == stem and p.suffix.lower() in _SUFFIXES) if folder.is_dir() else []
     if len(found) > 1:
-        raise LandingError(f"monitoring/{month}: more than one {stem} file ({', '.join(p.name for p in found)})")
+        raise LandingError(f"monitoring/{month}: more than one {stem} file ({', '.join(p.name for p in found)});"
+                           " keep one and run again")
     if not found:
         return None
     return LandedFile(source, month, found[0], {"as_of_month": f"{month}-01"})
+
+
+def not_landed_reason(landing_dir: Path, month: str, source: FileSource) -> str:
+    """Why a snapshot's file is missing: nothing there, or a file in a format that is not read."""
+    stem = source.name.split(".")[1]
+    folder = landing_dir / "monitoring" / month
+    others = sorted(p.name for p in folder.iterdir() if p.is_file() and not _is_lock_file(p)
+                    and p.stem.lower() == stem) if folder.is_dir() else []
+    if others:
+        return (f"monitoring/{month}: {', '.join(others)} is not a supported format"
+                f" (save it as {stem}.csv, .xlsx or .xls)")
+    return f"monitoring/{month}: the {stem} file has not landed ({stem}.csv, .xlsx or .xls)"
 
 
 def relief_files(landing_dir: Path) -> list[LandedFile]:
@@ -69,8 +122,54 @@ def relief_files(landing_dir: Path) -> list[LandedFile]:
     if not root.is_dir():
         return []
     files = []
-    for year_dir in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name)):
-        for path in sorted(p for p in year_dir.iterdir() if p.suffix.lower() in _SUFFIXES):
+    for year_dir in sorted(p for p in root.iterdir() if p.is_dir() and _YEAR_DIR.match(p.name)):
+        for path in sorted(p for p in year_dir.iterdir()
+                           if p.is_file() and p.suffix.lower() in _SUFFIXES and not _is_lock_file(p)):
             files.append(LandedFile(RELIEF_PROJECTS, f"{year_dir.name}/{path.name}", path,
                                     {"report_year": int(year_dir.name), "report_file": path.name}))
     return files
+
+
+def landing_skips(landing_dir: Path) -> list[str]:
+    """Everything under monitoring/ and relief/ that is not loaded, each with the reason: a month folder
+    not named YYYY-MM (e.g. 2021-9), a year folder not named YYYY, a file that is neither members nor
+    households, a format that is not read, an Excel lock file (the workbook is open in Excel)."""
+    notes: list[str] = []
+    root = landing_dir / "monitoring"
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        rel = f"monitoring/{entry.name}"
+        if not entry.is_dir():
+            notes.append(f"{rel}: skipped: files belong in a month folder monitoring/YYYY-MM/")
+        elif not _MONTH_DIR.match(entry.name):
+            hint = ""
+            m = re.fullmatch(r"(\d{4})[-_.年]?(\d{1,2})月?", entry.name)
+            if m and 1 <= int(m.group(2)) <= 12:
+                hint = f", e.g. {m.group(1)}-{int(m.group(2)):02d}"
+            notes.append(f"{rel}: skipped: not a month folder (the name must be YYYY-MM{hint})")
+        else:
+            notes.extend(_file_skips(entry, rel, _STEMS))
+    root = landing_dir / "relief"
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        rel = f"relief/{entry.name}"
+        if not entry.is_dir():
+            notes.append(f"{rel}: skipped: ledgers belong in a year folder relief/YYYY/")
+        elif not _YEAR_DIR.match(entry.name):
+            notes.append(f"{rel}: skipped: not a year folder (the name must be YYYY)")
+        else:
+            notes.extend(_file_skips(entry, rel, None))
+    return notes
+
+
+def _file_skips(folder: Path, rel: str, stems: tuple[str, ...] | None) -> list[str]:
+    notes = []
+    for path in sorted(folder.iterdir()):
+        where = f"{rel}/{path.name}"
+        if path.is_dir():
+            notes.append(f"{where}: skipped: a folder where files were expected")
+        elif _is_lock_file(path):
+            notes.append(f"{where}: ignored: an Excel lock file (the workbook is open in Excel)")
+        elif path.suffix.lower() not in _SUFFIXES:
+            notes.append(f"{where}: skipped: not a supported format (.csv, .xlsx, .xlsm, .xls)")
+        elif stems is not None and path.stem.lower() not in stems:
+            notes.append(f"{where}: skipped: a snapshot holds members.* and households.* only")
+    return notes

@@ -9,8 +9,10 @@ to a temporary UTF-8 file in large chunks first — still no Python work per row
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +20,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.source_shapes import canonical_map, normalise_header
+from dagster_project.source_shapes import EXCEL_NUMERIC_ID, ID_NUMBER_COLUMNS, canonical_map, normalise_header
 
 _CHUNK = 16 * 1024 * 1024
 _SNIFF = 4 * 1024 * 1024
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 class UnreadableFile(Exception):
@@ -40,6 +43,13 @@ class ReadResult:
     extra_columns: list[str]                # original headers not in the source shape
     malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (source_row, line) DuckDB rejected
     headers: dict[str, str] = field(default_factory=dict)  # column in `table` -> header as exported
+    header_row: int = 1                     # 1-based line / sheet row of the header (title rows above it)
+    delimiter: str | None = None            # CSV only: the field separator found
+    duplicate_columns: list[str] = field(default_factory=list)  # headers that name two columns
+
+    @property
+    def delimiter_name(self) -> str | None:
+        return _DELIMITER_NAMES.get(self.delimiter, self.delimiter) if self.delimiter else None
 
 
 _SHA_CACHE: dict[tuple, str] = {}
@@ -99,7 +109,7 @@ def transcode_to_utf8(path: Path, encoding: str, out_dir: Path) -> Path:
 
 
 def _cell_text(value: object) -> str | None:
-    """Spreadsheet cell -> the text the export meant (IDs typed as numbers keep every digit)."""
+    """Spreadsheet cell -> the text the export meant (a whole number typed as a number: its digits)."""
     if value is None:
         return None
     if isinstance(value, float):
@@ -114,54 +124,138 @@ def _cell_text(value: object) -> str | None:
     return text
 
 
-def _load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, staging: str) -> list[str]:
+def _is_number_cell(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number_as_excel_shows(value: int | float) -> str:
+    """A number cell in an ID column, written as the 15 significant digits Excel kept (e.g.
+    5.30627199101019e+17): the digits it lost are gone, and the text must not look like a real ID."""
+    return format(float(value), ".15g")
+
+
+# Title rows (「XX县脱贫人口信息表」, an export date) may stand above the header: it is looked for in
+# the first rows, as the row naming the most known headers, with each delimiter exports use.
+HEADER_SCAN_ROWS = 10
+_DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+def _header_score(cells: list[str], lookup: dict[str, str]) -> int:
+    return len({lookup[n] for c in cells if (n := normalise_header(c)) in lookup})
+
+
+def _best_header_row(rows: list[list[str]], lookup: dict[str, str]) -> int:
+    """Index of the row that names the most known headers (the first such row); 0 when none does."""
+    scores = [_header_score(r, lookup) for r in rows[:HEADER_SCAN_ROWS]]
+    return scores.index(max(scores)) if scores and max(scores) > 0 else 0
+
+
+def _load_sheet(con: duckdb.DuckDBPyConnection, path: Path, staging: str,
+                lookup: dict[str, str]) -> tuple[list[str], int]:
+    """xlsx / xlsm / xls (calamine reads the old BIFF format too) -> staging columns c0..cN.
+    Returns (headers as exported, 1-based sheet row of the header)."""
     from python_calamine import CalamineWorkbook
 
+    kind = path.suffix.lower().lstrip(".")
     try:
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types for broken archives
-        raise UnreadableFile(f"{path.name}: not a readable xlsx workbook ({exc})") from exc
+        raise UnreadableFile(f"{path.name}: not a readable {kind} workbook ({exc})") from exc
     if not rows:
         raise UnreadableFile(f"{path.name}: the workbook's first sheet is empty")
-    header = [str(h) if h not in (None, "") else f"column{i}" for i, h in enumerate(rows[0])]
-    body = [[_cell_text(v) for v in r] for r in rows[1:]]
-    frame = pd.DataFrame(body, columns=_dedupe(header), dtype=object)
-    con.register("_xlsx_frame", frame)
+    at = _best_header_row([[_cell_text(v) or "" for v in r] for r in rows[:HEADER_SCAN_ROWS]], lookup)
+    header = [_cell_text(h) or "" for h in rows[at]]
+    id_cols = {i for i, h in enumerate(header) if lookup.get(normalise_header(h)) in ID_NUMBER_COLUMNS}
+    body, numeric_id = [], []
+    for r in rows[at + 1:]:
+        cells = [_cell_text(v) for v in r]
+        damaged = False
+        for i in id_cols:
+            if i < len(r) and _is_number_cell(r[i]):
+                cells[i], damaged = _number_as_excel_shows(r[i]), True
+        body.append(cells)
+        numeric_id.append(damaged)
+    names = [f"c{i}" for i in range(len(header))]
+    frame = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(
+        {n: pd.Series([], dtype=object) for n in names})
+    frame[EXCEL_NUMERIC_ID] = pd.Series(numeric_id, dtype=bool)
+    con.register("_sheet_frame", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {staging} AS SELECT * FROM _xlsx_frame")
+        casts = ", ".join([*(f"CAST({n} AS VARCHAR) AS {n}" for n in names), EXCEL_NUMERIC_ID])
+        con.execute(f"CREATE OR REPLACE TABLE {staging} AS SELECT {casts} FROM _sheet_frame")
     finally:
-        con.unregister("_xlsx_frame")
-    return header
+        con.unregister("_sheet_frame")
+    return header, at + 1
 
 
-def _dedupe(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        n = seen.get(name, 0)
-        seen[name] = n + 1
-        out.append(name if n == 0 else f"{name}_{n}")
-    return out
+@dataclass
+class CsvLayout:
+    """Where the header of a CSV export is and how its fields are separated."""
+
+    delimiter: str
+    header_row: int        # 1-based line of the header (title lines above it are skipped)
+    lines_through_header: int  # physical lines up to and including the header
+    headers: list[str]
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, staging: str, tmp: Path) -> tuple[str, list]:
+def _lines(text: str) -> list[str]:
+    return [ln for ln in re.split(r"(?<=\n)", text) if ln]
+
+
+def sniff_csv_layout(utf8_path: Path, lookup: dict[str, str]) -> CsvLayout:
+    """Delimiter and header row of a UTF-8 CSV: of every (delimiter, row among the first rows), the one
+    whose fields name the most known headers; comma and the first row when nothing matches."""
+    with utf8_path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        text = fh.read(1024 * 1024)
+    lines = _lines(text)
+    best: tuple[int, int, int, CsvLayout] | None = None
+    for rank, delim in enumerate(_DELIMITERS):
+        reader = csv.reader(iter(lines), delimiter=delim)
+        for index in range(HEADER_SCAN_ROWS):
+            before = reader.line_num
+            try:
+                row = next(reader)
+            except (StopIteration, csv.Error):
+                break
+            score = _header_score(row, lookup)
+            key = (score, -rank, -index)
+            if best is None or key > best[:3]:
+                best = (*key, CsvLayout(delim, before + 1, reader.line_num, row))
+    if best is None or (best[0] == 0 and best[3].delimiter != ","):
+        reader = csv.reader(iter(lines))
+        row = next(reader, None)
+        if row is None:
+            raise UnreadableFile(f"{utf8_path.name}: no header row")
+        return CsvLayout(",", 1, reader.line_num, row)
+    return best[3]
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, staging: str, tmp: Path,
+              lookup: dict[str, str]) -> tuple[str, list, CsvLayout]:
+    """Rows with a field count other than the header's are not padded or truncated: DuckDB rejects
+    them and they are quarantined as malformed (a file cut off mid-copy ends in such a row)."""
     encoding = detect_encoding(path)
     source = path if encoding in ("utf-8", "utf-8-sig") else transcode_to_utf8(path, encoding, tmp)
+    layout = sniff_csv_layout(source, lookup)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(layout.headers))) + "}"
+    delim = layout.delimiter.replace("'", "''")
     try:
         con.execute(
-            f"""CREATE OR REPLACE TABLE {staging} AS SELECT * FROM read_csv(?, header = true,
-                all_varchar = true, delim = ',', quote = '"', escape = '"', null_padding = true,
+            f"""CREATE OR REPLACE TABLE {staging} AS SELECT * FROM read_csv(?, header = false,
+                skip = {layout.lines_through_header}, columns = {columns}, auto_detect = false,
+                delim = '{delim}', quote = '"', escape = '"', null_padding = false,
                 store_rejects = true, rejects_scan = '_rejects_scan', rejects_table = '_rejects_errors',
                 max_line_size = 10000000, encoding = 'utf-8')""",
             [str(source)],
         )
     except duckdb.Error as exc:
         raise UnreadableFile(f"{path.name}: {str(exc).splitlines()[0]}") from exc
-    malformed = con.execute(
-        "SELECT line - 1, csv_line FROM _rejects_errors ORDER BY line"
-    ).fetchall()
+    # DuckDB numbers a rejected line from the top of the file: data row = line - lines through the header.
+    malformed = [(int(line) - layout.lines_through_header, str(text).strip("\r\n")) for line, text in con.execute(
+        "SELECT line, csv_line FROM _rejects_errors ORDER BY line").fetchall()]
     con.execute("DROP TABLE IF EXISTS _rejects_errors; DROP TABLE IF EXISTS _rejects_scan")
-    return encoding, malformed
+    return encoding, malformed, layout
 
 
 def _source_row_expr(malformed: list[tuple[int, str]]) -> str:
@@ -188,43 +282,56 @@ class StagedRead:
     staging: str
 
 
+def _duplicates(headers: list[str]) -> list[str]:
+    """Headers (after normalising width and spaces) that name more than one column, with positions."""
+    where: dict[str, list[int]] = {}
+    for i, h in enumerate(headers):
+        if (n := normalise_header(h)) != "":
+            where.setdefault(n, []).append(i + 1)
+    return [f"{headers[cols[0] - 1].strip()}（第{'、'.join(map(str, cols))}列）"
+            for n, cols in where.items() if len(cols) > 1]
+
+
 def stage_source_file(
     con: duckdb.DuckDBPyConnection, path: Path, shape: dict[str, str], table: str
 ) -> StagedRead:
     """Parse ``path`` into a staging table and return the query that shapes its rows into ``table``'s
     columns (see ``read_source_file``); ``read.table`` is the name the shaped rows are meant for."""
     staging = f"{table}__file"
+    lookup = canonical_map(shape)
     with tempfile.TemporaryDirectory(prefix="zengshou-read-") as tmp:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            encoding, malformed = "xlsx", []
-            original = _load_xlsx(con, path, staging)
+        if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            encoding, malformed, delimiter = path.suffix.lower().lstrip("."), [], None
+            headers, header_row = _load_sheet(con, path, staging, lookup)
         else:
-            encoding, malformed = _load_csv(con, path, staging, Path(tmp))
-        file_columns = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()]
-    if not file_columns:
+            encoding, malformed, layout = _load_csv(con, path, staging, Path(tmp), lookup)
+            headers, header_row, delimiter = layout.headers, layout.header_row, layout.delimiter
+    if not any(h.strip() for h in headers):
         con.execute(f"DROP TABLE IF EXISTS {staging}")
         raise UnreadableFile(f"{path.name}: no header row")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        file_columns = _dedupe(original)
-    lookup = canonical_map(shape)
+    staged_cols = {r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()}
     selects, found, extras = [_source_row_expr(malformed)], [], []
-    headers: dict[str, str] = {}
-    for col in file_columns:
-        raw = lookup.get(normalise_header(col))
-        quoted = '"' + col.replace('"', '""') + '"'
+    selects.append(EXCEL_NUMERIC_ID if EXCEL_NUMERIC_ID in staged_cols
+                   else f"CAST(NULL AS BOOLEAN) AS {EXCEL_NUMERIC_ID}")
+    aliases: dict[str, str] = {}
+    for i, header in enumerate(headers):
+        label = header if header.strip() else f"column{i}"
+        raw = lookup.get(normalise_header(label))
         if raw and raw not in found:
             found.append(raw)
-            headers[raw] = col
-            selects.append(f"NULLIF(TRIM({quoted}), '') AS {raw}")
+            alias = raw
         else:
-            extras.append(col)
-            alias = "extra:" + col.replace('"', "")
-            headers[alias] = col
-            selects.append(f'NULLIF(TRIM({quoted}), \'\') AS "{alias}"')
+            extras.append(label)
+            alias = "extra:" + label.replace('"', "")
+            if alias in aliases:  # a repeated header (the batch is refused for it): keep both values
+                alias = f"{alias}#{i + 1}"
+        aliases[alias] = label
+        selects.append(f'NULLIF(TRIM(c{i}), \'\') AS "{alias}"')
     missing = [h for h, raw in shape.items() if raw not in found]
     rows = con.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
     # Lines DuckDB could not parse are rows too: they are counted and quarantined, never lost.
-    read = ReadResult(table, encoding, rows + len(malformed), found, missing, extras, malformed, headers)
+    read = ReadResult(table, encoding, rows + len(malformed), found, missing, extras, malformed, aliases,
+                      header_row=header_row, delimiter=delimiter, duplicate_columns=_duplicates(headers))
     return StagedRead(read, f"SELECT {', '.join(selects)} FROM {staging}", staging)
 
 

@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS meta.load_batches (
     reason VARCHAR,
     loaded_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp()
 );
+-- How a file was read (file sources; NULL for HR pulls). Added after the first release: ALTER keeps
+-- older warehouses working. rows_skipped_* are rows that are not data (fully blank; a ledger's 合计 row):
+-- counted here, not in rows_read, so rows_read = rows_loaded + rows_quarantined still holds.
+ALTER TABLE meta.load_batches ADD COLUMN IF NOT EXISTS header_row INTEGER;
+ALTER TABLE meta.load_batches ADD COLUMN IF NOT EXISTS delimiter VARCHAR;
+ALTER TABLE meta.load_batches ADD COLUMN IF NOT EXISTS rows_skipped_blank BIGINT;
+ALTER TABLE meta.load_batches ADD COLUMN IF NOT EXISTS rows_skipped_total BIGINT;
 CREATE TABLE IF NOT EXISTS meta.hr_watermarks (
     table_name VARCHAR PRIMARY KEY,
     max_updated_at TIMESTAMP

@@ -2,19 +2,21 @@
 
 ``hr_platform_pull`` is its own job (only the HR assets) so the schedule never re-reads the landing
 dir; ledgers and monthly exports are the landing sensors' business. When the HR database is
-unreachable, the pull step retries with exponential backoff (``assets.hr.HR_RETRY``: 3 retries,
+unreachable, the pull step retries with exponential backoff (``assets.hr``: 3 retries,
 ZENGSHOU_HR_RETRY_DELAY × 1, 2, 4, jittered), then the run fails and the run-failure alert goes out.
+The cron string is read and checked by ``settings.hr_pull_cron`` (a bad one is a ConfigError naming
+ZENGSHOU_HR_PULL_CRON, both here when the code location loads and at the start of ``zengshou run``).
 The marts are rebuilt after the pull by the ``marts_after_loads`` sensor when the pull changed data.
 
 No ``from __future__ import annotations`` here: Dagster inspects the context parameters' annotations.
 """
 
-import os
-
 import dagster as dg
 
+from dagster_project.settings import hr_pull_cron
+
 HR_PULL_JOB = "hr_platform_pull"
-HR_PULL_CRON = os.environ.get("ZENGSHOU_HR_PULL_CRON", "30 6 * * *")  # 06:30 every day
+HR_PULL_CRON = hr_pull_cron()  # 06:30 every day unless ZENGSHOU_HR_PULL_CRON says otherwise
 TIMEZONE = "Asia/Shanghai"
 
 hr_platform_pull = dg.define_asset_job(

@@ -26,7 +26,6 @@ No ``from __future__ import annotations`` here: Dagster inspects the context par
 import hashlib
 import json
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,9 +39,12 @@ from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
     LandingError,
+    landing_skips,
     monitoring_file,
     monitoring_months,
     relief_files,
+    settle_seconds,
+    settling,
 )
 from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
 from dagster_project.ingest.readers import file_sha256
@@ -61,14 +63,6 @@ TRIGGER_TAG = "zengshou/trigger"
 # Runs write the single-writer DuckDB warehouse; an instance can cap runs by this tag as well as by
 # run_queue.max_concurrent_runs (dagster_home.yaml): concurrency.runs.tag_concurrency_limits.
 WRITER_TAG = {"zengshou/writer": "duckdb"}
-
-
-def settle_seconds() -> float:
-    """A file modified less than this long ago may still be being copied: look again at the next tick."""
-    try:
-        return float(os.environ.get("ZENGSHOU_LANDING_SETTLE_SECONDS") or 30)
-    except ValueError:
-        return 30.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,7 +107,7 @@ def _fingerprint(path: Path, cached: Seen | None) -> Seen:
 
 
 def _settling(path: Path, now: float, settle: float) -> bool:
-    return settle > 0 and now - path.stat().st_mtime < settle
+    return settling(path, now, settle)  # one definition, shared with the assets and `zengshou run`
 
 
 def _short(sha: str | None) -> str:
@@ -184,7 +178,7 @@ def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: dict[tupl
     valid_months = set(MONTHLY.get_partition_keys())
     now = time.time()
     requests: list[dg.RunRequest] = []
-    notes: list[str] = []
+    notes: list[str] = landing_skips(landing_dir)  # what is not loaded (a 2021-9 folder…), and why
     for month in monitoring_months(landing_dir):
         if month not in valid_months:
             notes.append(f"monitoring/{month}: not a partition of the monitoring assets (2021-01 … next month)")

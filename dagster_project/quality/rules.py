@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from dagster_project.source_shapes import (
     EMPLOYMENT_CHANNELS,
+    EXCEL_NUMERIC_ID,
     HOUSEHOLD_TYPES,
     LABOR_SKILLS,
     MONITORING_CATEGORIES,
@@ -58,6 +59,21 @@ def id_number_invalid(col: str) -> str:
     )
 
 
+# A number where an ID belongs: scientific notation (5.30627E+17) or a decimal point (…008.0) in the text.
+_NUMBER_TEXT = r"'[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+|[0-9]*\.[0-9]*'"
+
+
+def id_damaged_by_excel(col: str) -> Rule:
+    """An ID that went through a spreadsheet number: its cell was typed as a number in the workbook (the
+    reader flags the row), or its text is a number in scientific or decimal notation. Excel keeps 15
+    significant digits, so the last digits of an 18-digit ID are gone — 530627199101019024 comes back as
+    530627199101019008, which may even pass the check digit. Quarantined, never repaired by guessing."""
+    return Rule("id_damaged_by_excel",
+                "证件号码在 Excel 中被存成了数字或科学计数法（只保留15位有效数字，后几位已丢失），无法还原；"
+                "请把该列设为文本后重新导出",
+                f"coalesce({EXCEL_NUMERIC_ID}, false) OR regexp_full_match({col}, {_NUMBER_TEXT})")
+
+
 def _months_valid(col: str) -> str:
     return (f"({col} IS NOT NULL AND length({col}) <= 2 AND regexp_full_match({col}, '[0-9]+')"
             f" AND TRY_CAST({col} AS INTEGER) <= 12)")
@@ -79,6 +95,7 @@ def member_rules() -> list[Rule]:
     """Rules for monitoring members, in the order a row's first broken rule is reported."""
     months = "TRY_CAST(months_worked AS INTEGER)"
     return [
+        id_damaged_by_excel("id_number"),
         Rule("id_checksum", "证件号码不是有效的18位居民身份证号码（GB 11643 校验位错误）",
              id_number_invalid("id_number")),
         UNKNOWN_COUNTY,
@@ -101,6 +118,7 @@ def household_rules() -> list[Rule]:
     amounts = ("wage_income_yuan", "business_income_yuan", "transfer_income_yuan", "property_income_yuan")
     bad_amount = " OR ".join(f"({c} IS NOT NULL AND TRY_CAST({c} AS DECIMAL(18, 2)) IS NULL)" for c in amounts)
     return [
+        id_damaged_by_excel("head_id_number"),
         Rule("id_checksum", "户主证件号码不是有效的18位居民身份证号码（GB 11643 校验位错误）",
              id_number_invalid("head_id_number")),
         UNKNOWN_COUNTY,
@@ -131,4 +149,5 @@ def relief_rules() -> list[Rule]:
 
 
 BATCH_REJECTED = Rule("batch_rejected", "所在批次未通过阻断性检查，整批未发布（本行本身未违反规则）", "false")
-MALFORMED_ROW = Rule("malformed_row", "CSV 行无法解析（列数或引号错误）", "false")
+MALFORMED_ROW = Rule("malformed_row", "CSV 行无法解析（字段数与表头不符、引号未闭合或编码错误；文件可能未复制完整）",
+                     "false")

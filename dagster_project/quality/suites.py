@@ -21,6 +21,7 @@ from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, HR_TABLES, MEMBER_C
 
 REGION_LEVELS = ["province", "prefecture", "county"]
 STATUSES = ["met", "not_met", "no_target", "no_data"]
+PROGRESS_STATUSES = ["on_track", "behind", "not_due", "no_target", "no_data"]  # SPEC §2.1
 WORK_REGIONS = ["县内", "县外省内", "省外", "国外"]
 # 证书类型: the three certificate categories of the national skills certification system (人社部).
 CERTIFICATE_TYPES = ["职业资格证书", "职业技能等级证书", "专项职业能力证书"]
@@ -84,6 +85,18 @@ def _region_expectations(suite: gx.ExpectationSuite) -> gx.ExpectationSuite:
     return suite
 
 
+def _pace(suite: gx.ExpectationSuite) -> None:
+    """SPEC §2.1 on a scorecard: progress_status filled from its closed list, the KPI's Chinese name
+    present, and in December the pace agrees with the annual status (met ↔ on_track …)."""
+    _not_null(suite, "progress_status", "kpi_label_zh")
+    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="progress_status", value_set=PROGRESS_STATUSES))
+    suite.add_expectation(_rows_breaking(
+        "december_pace_agrees_with_status",
+        "extract(month FROM as_of_month) = 12 AND progress_status IS DISTINCT FROM CASE status "
+        "WHEN 'met' THEN 'on_track' WHEN 'not_met' THEN 'behind' ELSE status END",
+        "12月进度状态与年度状态不一致 / in December progress_status must agree with status"))
+
+
 def mart_suites() -> list[gx.ExpectationSuite]:
     """Expectations on the published marts: what BI users rely on beyond the dbt contract."""
     suites = [*_monitoring_mart_suites(), *_hr_mart_suites(), _group_scorecard_suite(), *_warning_suites()]
@@ -100,6 +113,7 @@ def _monitoring_mart_suites() -> list[gx.ExpectationSuite]:
     score.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="region_code", value=6))
     score.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_month", "region_code", "kpi_code"]))
     score.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0))
+    _pace(score)
 
     duration = gx.ExpectationSuite(name="marts.fct_employment_duration")
     _not_null(duration, "person_key", "year", "as_of_month", "county_code", "household_type", "months_worked")
@@ -209,6 +223,7 @@ def _group_scorecard_suite() -> gx.ExpectationSuite:
     group.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
         column_list=["as_of_month", "region_code", "group_dimension", "group_value", "kpi_code"]))
     group.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES))
+    _pace(group)
     dimensions, yes_no = ", ".join(f"'{d}'" for d in GROUP_DIMENSIONS), ", ".join(f"'{v}'" for v in YES_NO_UNKNOWN)
     group.add_expectation(_rows_breaking(
         "group_value_known",

@@ -60,6 +60,10 @@ class Score:
     target: float | None
     comparator: str | None
     status: str
+    # SPEC §2.1 pace, read from the mart (None when the warehouse predates it): the target pro-rated to
+    # the month and on_track / behind / not_due / no_target / no_data.
+    progress_target: float | None = None
+    progress_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,20 @@ class ReportData:
     @property
     def year(self) -> int:
         return self.as_of_month.year
+
+    @property
+    def is_year_end(self) -> bool:
+        """December: the annual verdict (status) is what the report leads with (SPEC §2.1)."""
+        return self.as_of_month.month == 12
+
+    @property
+    def has_pace(self) -> bool:
+        return any(s.progress_status is not None for s in self.scores)
+
+    @property
+    def leads_with_pace(self) -> bool:
+        """Through the year officials see pace first; in December, or on a warehouse without pace, status."""
+        return self.has_pace and not self.is_year_end
 
     def kpi(self, code: str) -> Kpi | None:
         return next((k for k in self.kpis if k.code == code), None)
@@ -202,11 +220,16 @@ def _kpis(con: duckdb.DuckDBPyConnection, month: date) -> list[Kpi]:
 
 
 def _scores(con: duckdb.DuckDBPyConnection, month: date) -> list[Score]:
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'kpi_scorecard'").fetchall()}
+    pace = ("s.progress_target_value, s.progress_status" if {"progress_target_value", "progress_status"} <= cols
+            else "null::double, null::varchar")
     rows = con.execute(
-        """
+        f"""
         select s.region_level, s.region_code, coalesce(s.region_name, r.region_name, s.region_code), r.parent_code,
                s.kpi_code, s.actual_value, s.numerator, s.denominator, s.target_value, s.comparator,
-               coalesce(s.status, 'no_data')
+               coalesce(s.status, 'no_data'), {pace}
         from marts.kpi_scorecard s
         left join marts.dim_region r using (region_code)
         where s.as_of_month = ?
@@ -215,8 +238,9 @@ def _scores(con: duckdb.DuckDBPyConnection, month: date) -> list[Score]:
         [month],
     ).fetchall()
     return [
-        Score(level, code, name, parent, kpi, _float(a), _float(n), _float(d), _float(t), comp, status)
-        for level, code, name, parent, kpi, a, n, d, t, comp, status in rows
+        Score(level, code, name, parent, kpi, _float(a), _float(n), _float(d), _float(t), comp, status,
+              _float(pt), ps)
+        for level, code, name, parent, kpi, a, n, d, t, comp, status, pt, ps in rows
     ]
 
 

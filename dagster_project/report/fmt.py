@@ -11,6 +11,10 @@ import math
 STATUS_ZH: dict[str, str] = {"met": "达标", "not_met": "未达标", "no_target": "无目标", "no_data": "无数据"}
 # A symbol beside the colour so the traffic light still reads on a black-and-white printout.
 STATUS_MARK: dict[str, str] = {"met": "●", "not_met": "▲", "no_target": "○", "no_data": "–"}
+# Pace through the year (SPEC §2.1, marts.kpi_scorecard.progress_status); no_target / no_data as above.
+PROGRESS_ZH: dict[str, str] = {"on_track": "进度正常", "behind": "进度滞后", "not_due": "未到考核期",
+                               "no_target": "无目标", "no_data": "无数据"}
+PROGRESS_MARK: dict[str, str] = {"on_track": "●", "behind": "▲", "not_due": "◇", "no_target": "○", "no_data": "–"}
 COMPARATOR_ZH: dict[str, str] = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 _PERCENT_UNITS = frozenset({"ratio", "growth", "share", "rate"})
 

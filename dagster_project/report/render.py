@@ -24,6 +24,8 @@ from dagster_project.report.data import (
     WarningCount,
 )
 from dagster_project.report.fmt import (
+    PROGRESS_MARK,
+    PROGRESS_ZH,
     STATUS_MARK,
     STATUS_ZH,
     fmt_count,
@@ -81,6 +83,10 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .s-not_met { background: var(--not-bg); color: var(--not-ink); }
 .s-no_target { background: var(--nt-bg); color: var(--nt-ink); }
 .s-no_data { background: var(--nd-bg); color: var(--nd-ink); border-color: var(--line); }
+.s-on_track { background: var(--met-bg); color: var(--met-ink); }
+.s-behind { background: var(--not-bg); color: var(--not-ink); }
+.s-not_due { background: var(--nt-bg); color: var(--nt-ink); }
+td.pace-target { color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 18px; }
 figure.trend { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 12px 12px 6px;
   break-inside: avoid; }
@@ -102,6 +108,8 @@ svg.chart { display: block; font-family: inherit; }
 .bar { height: 8px; background: #c9dcea; border-radius: 2px; min-width: 1px; }
 .bar.s-not_met { background: #efb7b0; }
 .bar.s-met { background: #a9d5b7; }
+.bar.s-behind { background: #efb7b0; }
+.bar.s-on_track { background: #a9d5b7; }
 table.counties { font-size: 12px; }
 table.counties th, table.counties td { padding: 3px 4px; border: 1px solid var(--line); }
 table.counties thead th { position: sticky; top: 0; z-index: 1; text-align: center; vertical-align: bottom; }
@@ -143,9 +151,24 @@ def kpi_no(order: int) -> str:
     return chr(0x2460 + order - 1) if 1 <= order <= 20 else f"({order})"
 
 
+# status codes (达标 …) and pace codes (进度正常 …) share no_target / no_data, with the same labels
+_LABEL_ZH = {**PROGRESS_ZH, **STATUS_ZH}
+_MARK = {**PROGRESS_MARK, **STATUS_MARK}
+
+
 def _badge(status: str) -> str:
-    mark = STATUS_MARK.get(status, "")
-    return f'<span class="badge s-{escape(status)}">{mark} {escape(STATUS_ZH.get(status, status))}</span>'
+    mark = _MARK.get(status, "")
+    return f'<span class="badge s-{escape(status)}">{mark} {escape(_LABEL_ZH.get(status, status))}</span>'
+
+
+def _shown(data: ReportData, sc: Score | None) -> str:
+    """The code a cell leads with: pace (progress_status, from the mart) through the year, the annual
+    verdict (status) in December or when the warehouse has no pace column."""
+    if sc is None:
+        return "no_data"
+    if data.leads_with_pace and sc.progress_status:
+        return sc.progress_status
+    return sc.status
 
 
 def _kpi_label(kpi: Kpi, *, english: bool = False) -> str:
@@ -156,9 +179,16 @@ def _kpi_label(kpi: Kpi, *, english: bool = False) -> str:
 
 def _header(data: ReportData, province: dict[str, Score]) -> str:
     counts = {s: sum(1 for sc in province.values() if sc.status == s) for s in STATUS_ZH}
+    pace = {s: sum(1 for sc in province.values() if sc.progress_status == s) for s in PROGRESS_ZH}
     bad_projects = sum(1 for p in data.projects if p.is_compliant is False)
+    pace_tiles = [
+        (str(pace["on_track"]), "全省进度正常"),
+        (str(pace["behind"]), "全省进度滞后"),
+        (str(pace["not_due"]), "未到考核期"),
+    ] if data.leads_with_pace else []
     tiles = [
         (str(len(data.kpis)), "监测指标（项）"),
+        *pace_tiles,
         (str(counts["met"]), "全省达标"),
         (str(counts["not_met"]), "全省未达标"),
         (str(counts["no_target"] + counts["no_data"]), "无目标或无数据"),
@@ -177,26 +207,43 @@ def _header(data: ReportData, province: dict[str, Score]) -> str:
 
 
 def _province_section(data: ReportData, province: dict[str, Score]) -> str:
+    pace = data.leads_with_pace
     rows = []
     for kpi in data.kpis:
         sc = province.get(kpi.code)
         if sc is None:
-            rows.append(f"<tr><td>{_kpi_label(kpi, english=True)}</td><td class=\"num\">—</td><td class=\"num\">—</td>"
-                        f"<td class=\"num\">—</td><td class=\"num\">—</td><td>{_badge('no_data')}</td></tr>")
+            blanks = 6 if pace else 4
+            rows.append(f"<tr><td>{_kpi_label(kpi, english=True)}</td>" + '<td class="num">—</td>' * blanks
+                        + f"<td>{_badge('no_data')}</td></tr>")
             continue
+        pace_cells = (
+            f'<td class="num pace-target">{escape(fmt_target(sc.progress_target, sc.comparator, kpi.unit))}</td>'
+            f"<td>{_badge(sc.progress_status or 'no_data')}</td>" if pace else "")
         rows.append(
             f'<tr data-kpi="{escape(kpi.code)}"><td>{_kpi_label(kpi, english=True)}</td>'
             f'<td class="num"><b>{escape(fmt_value(sc.actual, kpi.unit))}</b></td>'
+            f"{pace_cells}"
             f'<td class="num">{escape(fmt_target(sc.target, sc.comparator, kpi.unit))}</td>'
             f'<td class="num">{escape(fmt_count(sc.numerator))}</td>'
             f'<td class="num">{escape(fmt_count(sc.denominator))}</td>'
             f"<td>{_badge(sc.status)}</td></tr>"
         )
+    month = data.as_of_month.month
+    if pace:
+        note = (f"云南省（530000）各项指标实际值与按进度折算的目标对照（截至{month}月：累计类指标按 "
+                f"目标 × {month} ÷ 12 折算，公益性岗位与上年同期比，考核月份之前为未到考核期）；"
+                "年度目标与年度判定列为对照《通知》全年目标的当前结果，12月为最终判定。")
+        head = ('<th class="num">实际值</th><th class="num">进度目标</th><th>进度</th><th class="num">年度目标</th>'
+                '<th class="num">分子</th><th class="num">分母</th><th>年度判定</th>')
+    else:
+        note = ("云南省（530000）各项指标实际值与《通知》目标对照"
+                + ("（12月为全年最终判定）" if data.is_year_end else "") + "；分子、分母为计算口径下的人数或金额。")
+        head = ('<th class="num">实际值</th><th class="num">目标</th>'
+                '<th class="num">分子</th><th class="num">分母</th><th>状态</th>')
     return (
         '<section id="province"><h2>一、全省指标概览</h2>'
-        '<p class="note">云南省（530000）各项指标实际值与《通知》目标对照；分子、分母为计算口径下的人数或金额。</p>'
-        '<table class="province"><thead><tr><th>指标 / KPI</th><th class="num">实际值</th><th class="num">目标</th>'
-        '<th class="num">分子</th><th class="num">分母</th><th>状态</th></tr></thead>'
+        f'<p class="note">{escape(note)}</p>'
+        f'<table class="province"><thead><tr><th>指标 / KPI</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -243,6 +290,7 @@ def _ranking_section(data: ReportData, by_level: dict[str, dict[str, list[Score]
         scores = prefectures.get(kpi.code, [])
         comparator = next((s.comparator for s in scores if s.comparator), None)
         target = next((s.target for s in scores if s.target is not None), None)
+        pace_target = next((s.progress_target for s in scores if s.progress_target is not None), None)
         ranked = _ranked(scores, comparator)
         values = [s.actual for s in ranked if s.actual is not None]
         lo, hi = min([0.0, *values]), max([0.0, *values])
@@ -250,17 +298,21 @@ def _ranking_section(data: ReportData, by_level: dict[str, dict[str, list[Score]
         rows = []
         for rank, s in enumerate(ranked, start=1):
             width = 0.0 if s.actual is None else (s.actual - lo) / span * 100
+            shown = escape(_shown(data, s))
             rows.append(
                 f'<tr><td class="r">{rank if s.actual is not None else ""}</td>'
                 f'<td class="pn">{escape(s.region_name)}</td>'
                 f'<td class="num">{escape(fmt_value(s.actual, kpi.unit, compact=True))}</td>'
-                f'<td style="width:30%"><div class="bar s-{escape(s.status)}" style="width:{width:.1f}%"></div></td>'
-                f'<td>{_badge(s.status)}</td></tr>'
+                f'<td style="width:30%"><div class="bar s-{shown}" style="width:{width:.1f}%"></div></td>'
+                f'<td>{_badge(_shown(data, s))}</td></tr>'
             )
         body = "".join(rows) or '<tr><td colspan="5" class="code">无州（市）数据</td></tr>'
         cards.append(
             f'<div class="rank" data-kpi="{escape(kpi.code)}"><h3>{_kpi_label(kpi)}</h3>'
-            f'<div class="sub">目标 {escape(fmt_target(target, comparator, kpi.unit))}</div>'
+            f'<div class="sub">目标 {escape(fmt_target(target, comparator, kpi.unit))}'
+            + (f'；进度目标 {escape(fmt_target(pace_target, comparator, kpi.unit))}'
+               if data.leads_with_pace and pace_target is not None and pace_target != target else "")
+            + "</div>"
             f"<table><tbody>{body}</tbody></table></div>"
         )
     return (
@@ -283,11 +335,11 @@ def _county_section(data: ReportData, by_region: dict[str, dict[str, Score]], re
         row = by_region.get(code, {})
         for k in kpis:
             sc = row.get(k.code)
-            status = sc.status if sc else "no_data"
+            status = _shown(data, sc)
             value = fmt_value(sc.actual if sc else None, k.unit, compact=True)
-            tip = f"{k.label_zh}：{value}（{STATUS_ZH.get(status, status)}）"
+            tip = f"{k.label_zh}：{value}（{_LABEL_ZH.get(status, status)}）"
             out.append(f'<td class="cell s-{escape(status)}" title="{escape(tip)}">'
-                       f'<span class="m">{STATUS_MARK.get(status, "")}</span>{escape(value)}</td>')
+                       f'<span class="m">{_MARK.get(status, "")}</span>{escape(value)}</td>')
         return "".join(out)
 
     prefectures = sorted((s for s in regions.values() if s.region_level == "prefecture"), key=lambda s: s.region_code)
@@ -310,7 +362,9 @@ def _county_section(data: ReportData, by_region: dict[str, dict[str, Score]], re
         rows.append(f'<tr class="county"><td class="name">{escape(c.region_name)}</td>'
                     f'<td class="code">{escape(c.region_code)}</td>{cells(c.region_code)}</tr>')
     n_counties = sum(1 for s in regions.values() if s.region_level == "county")
-    status_legend = " ".join(_badge(s) for s in STATUS_ZH)
+    legend_codes = [*PROGRESS_ZH] if data.leads_with_pace else [*STATUS_ZH]
+    status_legend = ("进度（12月为年度判定）：" if data.leads_with_pace else "") + " ".join(
+        _badge(s) for s in legend_codes)
     return (
         '<section id="counties"><h2>四、县（市、区）指标红绿灯</h2>'
         f'<p class="note">{len(prefectures)}个州（市）、{n_counties}个县（市、区）逐项状态，'
@@ -445,6 +499,8 @@ def _footer(data: ReportData) -> str:
         "<dt>口径</dt><dd>脱贫人口指户类型为脱贫户的家庭成员；务工指务工时间（月）大于0；"
         "比例以分子 ÷ 分母计算，分母为0时记为“无数据”。</dd>"
         f"<dt>状态</dt><dd>{' '.join(_badge(s) for s in STATUS_ZH)}；“无目标”指《通知》未对该层级设定目标。</dd>"
+        f"<dt>进度</dt><dd>{' '.join(_badge(s) for s in ('on_track', 'behind', 'not_due'))}；"
+        "按截至当月应完成的年度目标份额判断，12月与年度判定一致。</dd>"
         f"<dt>已有快照</dt><dd>{escape(months)}</dd>"
         f'<dt>数据库</dt><dd class="code">{escape(data.warehouse.name)}</dd>'
         "</dl>本报告由 zengshou 数据仓库自动生成，完全离线，无外部资源。</footer>"

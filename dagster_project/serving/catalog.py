@@ -334,3 +334,46 @@ def check_row_security(tables: list[MartTable]) -> None:
             raise RowSecurityError(
                 f"marts.{table.name} is {PUBLISH_COUNTY_ROLES_ONLY} but has no county_code column for the "
                 "county roles' row-level security: not published")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Chinese values in the marts_zh views (SPEC §2.2)
+
+CODE_LABELS_SEED = "code_labels.csv"
+KPI_TARGETS_SEED = "kpi_targets.csv"
+KPI_CODE_COLUMN = "kpi_code"
+
+
+@functools.lru_cache(maxsize=4)
+def _code_labels(seeds_dir: Path, mtimes: tuple[int, ...]) -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {}
+    path = seeds_dir / CODE_LABELS_SEED
+    if path.exists():
+        with path.open(encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                labels.setdefault(r["code_type"], {})[r["code"]] = r["label_zh"]
+    path = seeds_dir / KPI_TARGETS_SEED
+    if path.exists():
+        with path.open(encoding="utf-8") as f:
+            labels[KPI_CODE_COLUMN] = {r["kpi_code"]: r["kpi_label_zh"]
+                                       for r in csv.DictReader(f) if r.get("kpi_label_zh")}
+    return labels
+
+
+def code_labels(seeds_dir: Path = SEEDS_DIR) -> dict[str, dict[str, str]]:
+    """Mart column name -> {code: Chinese label}, from seeds/code_labels.csv (code_type = column name:
+    status, progress_status, region_level …) and kpi_code -> kpi_label_zh from seeds/kpi_targets.csv.
+    The seeds are the one definition; dbt loads the same files into schema reference."""
+    mtimes = tuple(p.stat().st_mtime_ns if p.exists() else 0
+                   for p in (seeds_dir / CODE_LABELS_SEED, seeds_dir / KPI_TARGETS_SEED))
+    return _code_labels(seeds_dir, mtimes)
+
+
+def zh_view_columns(table: MartTable, labels: dict[str, dict[str, str]] | None = None,
+                    ) -> list[tuple[MartColumn, dict[str, str] | None]]:
+    """The columns of a table's marts_zh view, each with the code -> label map its values are shown
+    through (None: shown as stored), so no English code is a value in a Chinese view. kpi_code shows
+    the KPI's Chinese name (the view keeps its columns, so dashboards built on it keep working). A code
+    without a label stays as stored: visible, so a missing label is caught by the tests, not hidden."""
+    labels = code_labels() if labels is None else labels
+    return [(c, (labels.get(c.name) or None) if c.duckdb_type == "VARCHAR" else None) for c in table.columns]

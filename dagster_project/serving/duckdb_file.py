@@ -8,10 +8,10 @@ open keeps reading the old inode — a complete, consistent snapshot — until i
 connection opens the new file. Nothing a reader does can block or break the publish.
 
 Contents: schema ``marts`` (every warehouse mart as a table, with the dbt descriptions as column
-comments) and schema ``marts_zh`` (one view per mart with Chinese column names). Nothing from raw,
-staging, intermediate, quarantine or meta, and no restricted person list (a mart with meta
-``zengshou_publish: county_roles_only``): the file has no row-level security, so such a list goes to
-the county roles of PostgreSQL only.
+comments) and schema ``marts_zh`` (one view per mart with Chinese column names, codes shown as their Chinese
+labels: 达标, 进度正常, 州市 …). Nothing from raw, staging, intermediate, quarantine or meta, and no
+restricted person list (a mart with meta ``zengshou_publish: county_roles_only``): the file has no
+row-level security, so such a list goes to the county roles of PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dagster_project.serving.catalog import (
     check_row_security,
     connect_warehouse,
     read_marts,
+    zh_view_columns,
 )
 
 SERVING_FILE_NAME = "zengshou_serving.duckdb"
@@ -59,8 +60,16 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _zh_value(name: str, labels: dict[str, str] | None) -> str:
+    """A column as the Chinese view shows it: codes through their Chinese labels (SPEC §2.2)."""
+    if not labels:
+        return _q(name)
+    whens = " ".join(f"WHEN {_lit(code)} THEN {_lit(label)}" for code, label in sorted(labels.items()))
+    return f"CASE {_q(name)} {whens} ELSE {_q(name)} END"
+
+
 def _zh_view_sql(table: MartTable) -> str:
-    cols = ", ".join(f"{_q(c.name)} AS {_q(c.label_zh)}" for c in table.columns)
+    cols = ", ".join(f"{_zh_value(c.name, labels)} AS {_q(c.label_zh)}" for c, labels in zh_view_columns(table))
     return f"CREATE VIEW {ZH_SCHEMA}.{_q(table.name)} AS SELECT {cols} FROM {MARTS_SCHEMA}.{_q(table.name)}"
 
 

@@ -5,7 +5,8 @@ What the database holds after a publish:
 - schema ``marts``: every warehouse mart as a table (DuckDB types mapped to PostgreSQL ones: DOUBLE ->
   double precision, VARCHAR -> text, DECIMAL(p,s) -> numeric(p,s) …), with COMMENT ON TABLE/COLUMN
   from the dbt yml descriptions (Chinese / English);
-- schema ``marts_zh``: one view per mart whose columns are named in Chinese, with the same comments.
+- schema ``marts_zh``: one view per mart whose columns are named in Chinese, with the same comments,
+  and codes shown as their Chinese labels (status 达标 …, progress_status 进度正常 …, region_level 州市 …).
   The views are ``security_invoker``, so row-level security applies to whoever queries them;
 - group roles (NOLOGIN): ``<prefix>_analyst`` and ``<prefix>_province`` read every row;
   ``<prefix>_pref_<code>`` (one per prefecture of dim_region) reads only the rows of its prefecture and
@@ -48,6 +49,7 @@ from dagster_project.serving.catalog import (
     connect_warehouse,
     read_marts,
     read_regions,
+    zh_view_columns,
 )
 
 log = logging.getLogger("zengshou.serving")
@@ -261,6 +263,15 @@ def _secure_table(cur, schema: str, table: MartTable, roles: RoleNames, regions:
     return columns[0]
 
 
+def _zh_value(name: str, labels: dict[str, str] | None) -> sql.Composable:
+    """A column as the Chinese view shows it: codes through their Chinese labels (SPEC §2.2)."""
+    if not labels:
+        return sql.Identifier(name)
+    whens = sql.SQL(" ").join(sql.SQL("WHEN {} THEN {}").format(sql.Literal(code), sql.Literal(label))
+                              for code, label in sorted(labels.items()))
+    return sql.SQL("CASE {} {} ELSE {} END").format(sql.Identifier(name), whens, sql.Identifier(name))
+
+
 def _create_zh_views(cur, tables: list[MartTable]) -> None:
     cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(ZH_SCHEMA)))
     cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(ZH_SCHEMA)),
@@ -270,7 +281,8 @@ def _create_zh_views(cur, tables: list[MartTable]) -> None:
             continue
         view = sql.Identifier(ZH_SCHEMA, t.name)
         cols = sql.SQL(", ").join(
-            sql.SQL("{} AS {}").format(sql.Identifier(c.name), sql.Identifier(c.label_zh)) for c in t.columns)
+            sql.SQL("{} AS {}").format(_zh_value(c.name, labels), sql.Identifier(c.label_zh))
+            for c, labels in zh_view_columns(t))
         cur.execute(sql.SQL("CREATE VIEW {} WITH (security_invoker = true) AS SELECT {} FROM {}").format(
             view, cols, sql.Identifier(MARTS_SCHEMA, t.name)))
         if t.description:

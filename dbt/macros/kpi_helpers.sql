@@ -23,6 +23,48 @@
     end
 {%- endmacro %}
 
+{#- Pace through the year (SPEC §2.1): the ONE place where progress_status is decided, in two parts.
+
+    kpi_progress_target: the annual target pro-rated to month M of the snapshot, in the KPI's own unit,
+    per the pace_rule of seeds/kpi_targets.csv (blank = as_status):
+      prorated            target × M ÷ 12 (KPIs cumulative in Y: avg_employment_months, trained_persons);
+                          exactly the target in December
+      prior_year_to_date  target × (prior-year count up to month M ÷ prior-year count of the whole year):
+                          for public_post_placements (holders of Y up to M ÷ holders of the whole of Y-1)
+                          this is "holders of Y up to M >= holders of Y-1 up to the same month M";
+                          equal to the target when the two prior-year counts are equal (always in December)
+      as_status           the target itself
+    kpi_progress_status: not_due before due_from_month (blank = 1) for a KPI with a target at this level;
+      otherwise kpi_status of the actual value against the pro-rated target, renamed met -> on_track,
+      not_met -> behind (no_target / no_data as in status). In December the pro-rated target equals the
+      target and due_from_month <= 12, so both columns agree by construction. -#}
+{% macro kpi_progress_target(target, pace_rule, month, prior_year_to_date='null', prior_year='null') -%}
+    case
+        when {{ target }} is null then null
+        when {{ pace_rule }} = 'prorated' then
+            case when {{ month }} >= 12 then {{ target }}
+                 else cast({{ target }} as {{ zengshou.type_double() }}) * {{ month }} / 12 end
+        when {{ pace_rule }} = 'prior_year_to_date' then
+            case when {{ prior_year_to_date }} = {{ prior_year }} then {{ target }}
+                 else {{ zengshou.safe_ratio(target ~ ' * ' ~ prior_year_to_date, prior_year) }} end
+        else {{ target }}
+    end
+{%- endmacro %}
+
+{% macro kpi_progress_status(actual, target, progress_target, comparator, due_from_month, month) -%}
+    case
+        when {{ target }} is not null and {{ comparator }} is not null
+             and {{ month }} < coalesce({{ due_from_month }}, 1) then 'not_due'
+        else
+            case {{ zengshou.kpi_status(actual, progress_target, comparator) }}
+                when 'met' then 'on_track'
+                when 'not_met' then 'behind'
+                when 'no_target' then 'no_target'
+                else 'no_data'
+            end
+    end
+{%- endmacro %}
+
 {#- Portable "text starts with prefix" / "text contains part" (LIKE with concatenated wildcards;
     LIKE metacharacters do not occur in place names). NULL text -> NULL (treated as false). -#}
 {% macro starts_with(text, prefix) -%}

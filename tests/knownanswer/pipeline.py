@@ -43,6 +43,9 @@ class Scenario:
             "ZENGSHOU_HR_DB_URL": self.hr_db_url,
             "ZENGSHOU_PII_SALT": TEST_SALT,
             "DAGSTER_HOME": str(dagster_home),
+            # The files were written just before the run, completely: no settling wait (tests of a file
+            # still being copied set it back up).
+            "ZENGSHOU_LANDING_SETTLE_SECONDS": "0",
         })
         env.update(self.extra_env)
         env.update(overrides)

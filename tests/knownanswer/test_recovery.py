@@ -149,3 +149,57 @@ def test_two_runs_at_once_the_second_says_so_and_nothing_is_lost(tmp_path: Path)
     # what the first run did is complete: a run after it has nothing to do
     third = run_pipeline(scenario)
     assert third.returncode == 0 and "nothing new or changed" in third.stdout, third.tail()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 256 MiB tmpfs to fill up (needs root, as CI and the developers' machines run; skipped elsewhere)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256M", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_during_dbt_then_space_freed_the_next_run_converges(tmp_path: Path, small_disk: Path) -> None:
+    scenario, landing = new_scenario(tmp_path / "scenario")
+    scenario.warehouse = small_disk / "warehouse" / "zengshou.duckdb"
+    scenario.warehouse.parent.mkdir()
+    sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
+    assert run_pipeline(scenario).returncode == 0
+
+    sc.build(landing, months=("2023-03",))
+    filler = small_disk / "filler.bin"
+    proc = _start_run(scenario.env())
+    try:
+        _wait_for(lambda: proc.poll() is not None or any(" build" in cmd and "dbt" in cmd
+                                                         for _, cmd in _descendants(proc.pid)),
+                  600, "`zengshou run` to start dbt build")
+        with filler.open("wb") as fh:  # the disk fills up while dbt writes
+            try:
+                while True:
+                    fh.write(b"\0" * (1 << 20))
+                    fh.flush()
+            except OSError:
+                pass
+        out, err = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, out + err
+    failed = [ln for ln in (out + err).splitlines() if ln.startswith("FAILED:")]
+    assert failed and "Traceback" not in out + err, (out + err)[-3000:]
+
+    filler.unlink()  # space freed
+    rerun = run_pipeline(scenario)
+    assert rerun.returncode == 0, rerun.tail()
+    assert "marts rebuilt" in rerun.stdout
+    card = scorecard(scenario.warehouse)
+    lines = [ln for k in sc.KPIS for ln in mismatches(card, MARCH, k)]
+    assert not lines, report(lines)
+    assert MARCH in _serving_months(scenario.warehouse)

@@ -149,7 +149,7 @@ CERTIFICATES = [  # (no, person, issued_on)
 ]
 POSTS = [  # (assignment, person, type, start, end)
     ("P1", "A3", "生态护林员", D(2021, 5, 1), None),              # held 2022 and 2023
-    ("P2", "A2", "护路员", D(2022, 3, 1), D(2022, 10, 31)),       # 2022 only
+    ("P2", "A2", "护路员", D(2022, 4, 1), D(2022, 10, 31)),       # 2022 only, from April (not by March)
     ("P3", "C1", "保洁员", D(2023, 2, 1), None),                  # 2023 only
     ("P4", "A4", "保洁员", D(2022, 1, 1), None),                  # 一般农户
     ("P5", "B1", "护路员", D(2022, 1, 1), D(2023, 1, 31)),        # 2022 and January 2023

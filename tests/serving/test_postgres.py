@@ -65,8 +65,11 @@ def test_publish_types_views_and_comments(warehouse: Path, bi_db: BiDatabase) ->
         (pytest.approx(12000.50), pytest.approx(10000.00), "脱贫户"), (pytest.approx(9000.00), None, "脱贫户")]
     # Chinese column names on the views, and the dbt descriptions as comments on tables and views.
     zh = _rows(bi_db, 'SELECT "地区代码", "指标代码", "实际值", "状态" FROM marts_zh.kpi_scorecard'
-                      " WHERE \"地区代码\" = '530302' AND \"指标代码\" = 'q1_progress'")
-    assert zh == [("530302", "q1_progress", pytest.approx(0.5302), "not_met")]
+                      " WHERE \"地区代码\" = '530302' AND \"指标代码\" = '第一季度完成年度就业目标进度'")
+    assert zh == [("530302", "第一季度完成年度就业目标进度", pytest.approx(0.5302), "未达标")]  # SPEC §2.2 labels
+    levels = {r[0] for r in _rows(bi_db, 'SELECT DISTINCT "地区层级" FROM marts_zh.dim_region')}
+    assert levels == {"省", "州市", "县市区"}
+    assert _rows(bi_db, "SELECT DISTINCT status FROM marts.kpi_scorecard") == [("not_met",)]  # marts keep codes
     comments = _rows(bi_db, (
         "SELECT col_description('marts.kpi_scorecard'::regclass, 4),"
         " obj_description('marts.kpi_scorecard'::regclass, 'pg_class'),"

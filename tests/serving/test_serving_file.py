@@ -58,7 +58,7 @@ def test_serving_file_holds_only_the_marts_with_chinese_views(warehouse: Path) -
         comment = next(cm for s, t, c, cm in columns if (s, t, c) == ("marts", "kpi_scorecard", "region_code"))
         assert comment.startswith("地区代码")
         row = con.execute('SELECT "地区名称", "实际值" FROM marts_zh.kpi_scorecard WHERE "地区代码" = \'530100\''
-                          " AND \"指标代码\" = 'q1_progress'").fetchone()
+                          " AND \"指标代码\" = '第一季度完成年度就业目标进度'").fetchone()
         assert row[0] == "昆明市" and row[1] == pytest.approx(0.51)
         dtype = con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = 'fct_income_growth'"
                             " AND schema_name = 'marts' AND column_name = 'wage_income_yuan'").fetchone()[0]
@@ -142,3 +142,38 @@ def test_unknown_publishing_rule_is_refused(person_warehouse: Path, models_dir: 
     with pytest.raises(RowSecurityError, match="unknown meta zengshou_publish: 'county_role_only'"):
         publish_serving_file(person_warehouse)
     assert not serving_file_path(person_warehouse).exists()
+
+
+def test_chinese_views_show_labels_not_codes(warehouse: Path) -> None:
+    """SPEC §2.2: statuses, region levels and KPI codes read in Chinese in marts_zh; no text value of any
+    marts_zh view is an English code (^[a-z_]+$), while marts keeps the codes."""
+    published = publish_serving_file(warehouse)
+    con = duckdb.connect(str(published.path), read_only=True)
+    try:
+        assert english_codes_in_chinese_views(con) == []
+        rows = con.execute('SELECT DISTINCT "地区层级", "指标代码", "状态" FROM marts_zh.kpi_scorecard'
+                           " WHERE \"地区代码\" IN ('530000', '530100', '530102')").fetchall()
+        assert {r[0] for r in rows} == {"省", "州市", "县市区"}
+        assert {r[1] for r in rows} == {"脱贫人口务工规模与上年度末之比", "第一季度完成年度就业目标进度"}
+        assert {r[2] for r in rows} == {"未达标"}          # 0.5..0.51 against 1.00 and 0.90
+        assert con.execute("SELECT DISTINCT status FROM marts.kpi_scorecard").fetchall() == [("not_met",)]
+        assert {r[0] for r in con.execute('SELECT "地区层级" FROM marts_zh.dim_region').fetchall()} == {
+            "省", "州市", "县市区"}
+    finally:
+        con.close()
+
+
+def english_codes_in_chinese_views(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(view, column, value) of every text value in a marts_zh view that looks like an English code.
+    Keyed hashes (person_key, household_key …: hex digests, not codes) are not scanned."""
+    found = []
+    columns = con.execute(
+        "SELECT z.table_name, z.column_name FROM duckdb_columns() z JOIN duckdb_columns() m"
+        " ON m.schema_name = 'marts' AND m.table_name = z.table_name AND m.column_index = z.column_index"
+        " WHERE z.schema_name = 'marts_zh' AND z.data_type = 'VARCHAR' AND NOT m.column_name LIKE '%\\_key' ESCAPE '\\'"
+        " ORDER BY 1, 2").fetchall()
+    for view, column in columns:
+        hits = con.execute(f'SELECT DISTINCT "{column}" FROM marts_zh."{view}"'
+                           f" WHERE regexp_full_match(\"{column}\", '[a-z_]+') LIMIT 5").fetchall()
+        found += [(view, column, h[0]) for h in hits]
+    return found

@@ -14,6 +14,8 @@
                               end_date >= 1 Jan Y): held at some time in Y up to the snapshot
     held_post_prior_year      an assignment overlapping 1 Jan – 31 Dec of Y-1 (the HR platform keeps
                               history, so Y-1 needs no Y-1 snapshot)
+    held_post_prior_year_to_date  an assignment overlapping 1 Jan Y-1 – last day of month M of Y-1:
+                              the prior-year count public_post_placements is paced against (SPEC §2.1)
     hr_post_months            months of Y up to M covered by any assignment (reconciliation only)
     is_labor_brand_member     a membership with joined_on <= month end (memberships never end)
     wants_employment          a jobseeker row with wants_employment = true and registered_on <=
@@ -76,6 +78,15 @@ posts_prior_year as (
     group by s.as_of_month, p.person_key
 ),
 
+posts_prior_year_to_date as (
+    select s.as_of_month, p.person_key
+    from {{ ref('fct_public_welfare_post') }} as p
+    inner join snapshots as s
+        on p.start_date <= cast({{ dbt.last_day(dbt.dateadd('year', -1, 's.as_of_month'), 'month') }} as date)
+        and (p.end_date is null or p.end_date >= {{ dbt.cast("(s.year - 1) || '-01-01'", 'date') }})
+    group by s.as_of_month, p.person_key
+),
+
 brand_members as (
     select s.as_of_month, b.person_key
     from {{ ref('fct_labor_brand_member') }} as b
@@ -122,6 +133,7 @@ select
     (pc.person_key is not null)                                  as holds_post_in_year,
     coalesce(pc.hr_post_months, 0)                               as hr_post_months,
     (pp.person_key is not null)                                  as held_post_prior_year,
+    (py.person_key is not null)                                  as held_post_prior_year_to_date,
     (bm.person_key is not null)                                  as is_labor_brand_member,
     (js.person_key is not null)                                  as wants_employment,
     (js.person_key is not null and not m.is_employed)            as is_willing_unemployed,
@@ -135,6 +147,7 @@ left join trained as tr on tr.as_of_month = m.as_of_month and tr.person_key = m.
 left join certified as ce on ce.as_of_month = m.as_of_month and ce.person_key = m.person_key
 left join posts_current as pc on pc.as_of_month = m.as_of_month and pc.person_key = m.person_key
 left join posts_prior_year as pp on pp.as_of_month = m.as_of_month and pp.person_key = m.person_key
+left join posts_prior_year_to_date as py on py.as_of_month = m.as_of_month and py.person_key = m.person_key
 left join brand_members as bm on bm.as_of_month = m.as_of_month and bm.person_key = m.person_key
 left join jobseekers as js on js.as_of_month = m.as_of_month and js.person_key = m.person_key
 left join services as sv on sv.as_of_month = m.as_of_month and sv.person_key = m.person_key

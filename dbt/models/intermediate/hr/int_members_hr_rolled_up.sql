@@ -11,6 +11,7 @@ select
     sum(case when m.is_trained and m.is_employed then 1 else 0 end)                   as trained_employed,
     sum(case when m.holds_post_in_year then 1 else 0 end)                             as post_holders_in_year,
     sum(case when m.held_post_prior_year then 1 else 0 end)                           as post_holders_prior_year,
+    sum(case when m.held_post_prior_year_to_date then 1 else 0 end)                   as post_holders_prior_year_to_date,
     sum(case when m.is_labor_brand_member and m.is_employed then 1 else 0 end)        as labor_brand_employed,
     sum(case when m.is_willing_unemployed then 1 else 0 end)                          as willing_unemployed,
     sum(case when m.is_willing_unemployed and m.received_131_services then 1 else 0 end) as willing_unemployed_served_131

@@ -15,7 +15,7 @@
     out_of_province_share          employed 省外/国外 ÷ employed
     organized_outflow_share        organised out-of-county employed ÷ out-of-county employed
     wage_income_per_capita_growth  PC(S) ÷ PC(same month of Y-1) − 1 (numerator/denominator = the PCs)
-  Targets and status: kpi_targets and the kpi_status macro, as in kpi_scorecard. Within a dimension,
+  Targets, status and pace: kpi_targets and the kpi_status / kpi_progress_* macros, as in kpi_scorecard. Within a dimension,
   the groups partition population P on each side, so e.g. group numerators sum to the scorecard's.
 -#}
 {%- set dimensions = [
@@ -127,7 +127,8 @@ values_long as (
 scored as (
     select
         v.as_of_month, v.region_level, v.region_code, r.region_name, v.group_dimension, v.group_value,
-        v.kpi_code, v.actual_value, v.numerator, v.denominator,
+        v.kpi_code, t.kpi_label_zh, coalesce(t.pace_rule, 'as_status') as pace_rule, t.due_from_month,
+        v.actual_value, v.numerator, v.denominator,
         {{ applicable_target('t.target_value', 't.target_scope', 'v.region_level') }} as target_value,
         {{ applicable_target('t.comparator', 't.target_scope', 'v.region_level') }} as comparator
     from values_long as v
@@ -135,6 +136,15 @@ scored as (
         on r.region_code = v.region_code
     left join {{ ref('kpi_targets') }} as t
         on t.kpi_code = v.kpi_code
+),
+
+-- pace (SPEC §2.1) exactly as in kpi_scorecard; no KPI here has the prior_year_to_date rule
+paced as (
+    select
+        *,
+        cast(extract(month from as_of_month) as integer) as snapshot_month,
+        {{ kpi_progress_target('target_value', 'pace_rule', 'cast(extract(month from as_of_month) as integer)') }} as progress_target_value
+    from scored
 )
 
 select
@@ -151,5 +161,9 @@ select
     cast(denominator as {{ type_double() }})                     as denominator,
     cast(target_value as {{ type_double() }})                    as target_value,
     cast(comparator as {{ dbt.type_string() }})                  as comparator,
-    cast({{ kpi_status('actual_value', 'target_value', 'comparator') }} as {{ dbt.type_string() }}) as status
-from scored
+    cast({{ kpi_status('actual_value', 'target_value', 'comparator') }} as {{ dbt.type_string() }}) as status,
+    cast(progress_target_value as {{ type_double() }})           as progress_target_value,
+    cast({{ kpi_progress_status('actual_value', 'target_value', 'progress_target_value', 'comparator',
+                                'due_from_month', 'snapshot_month') }} as {{ dbt.type_string() }}) as progress_status,
+    cast(kpi_label_zh as {{ dbt.type_string() }})                as kpi_label_zh
+from paced
