@@ -467,7 +467,7 @@ def _local_section(data: ReportData, by_region: dict[str, dict[str, Score]], reg
     kpis = [k for code in LOCAL_KPIS if (k := data.kpi(code)) is not None]
     intro = ('<section id="local"><h2>七、就地就近务工质量</h2>'
              '<p class="note">就地就近务工指在本县或省内县外务工的脱贫人口；人均务工时长目标与全体务工人员相同'
-             '（≥ 8.5 个月）；乡村工匠为截至月末已认定的人数。</p>')
+             '（≥ 8.5 个月，年中按进度 8.5 × M ÷ 12 判断）；乡村工匠为截至月末已认定的人数。</p>')
     if not kpis:
         return intro + '<p class="note">本期记分卡中无就地就近务工指标。</p></section>'
     head = "".join(f'<th class="num" data-kpi="{escape(k.code)}">{escape(k.label_zh)}'
@@ -479,9 +479,9 @@ def _local_section(data: ReportData, by_region: dict[str, dict[str, Score]], reg
         cells = []
         for k in kpis:
             sc = by_region.get(region.region_code, {}).get(k.code)
-            status = sc.status if sc else "no_data"
+            status = _shown(data, sc)  # pace through the year, the annual verdict in December
             value = fmt_value(sc.actual if sc else None, k.unit)
-            mark = f"{STATUS_MARK[status]} " if status in ("met", "not_met") else ""
+            mark = f"{_MARK[status]} " if status in ("met", "not_met", "on_track", "behind") else ""
             cells.append(f'<td class="num s-{escape(status)}">{mark}{escape(value)}</td>')
         cls = "pref" if region.region_level == "province" else ""
         rows.append(f'<tr class="{cls}" data-region="{escape(region.region_code)}"><td>{escape(region.region_name)}'
