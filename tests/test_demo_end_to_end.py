@@ -83,6 +83,25 @@ def test_no_personal_value_reaches_the_marts(demo: dict) -> None:
         assert hits == 0, f"marts.{table}.{column} carries personal values"
 
 
+def test_early_warning_list_is_there_and_plausible(demo: dict) -> None:
+    """SPEC §2.3 on the demo: every reason has people in March 2023, the counts mart adds up to the list,
+    and the list's size follows the simulator's rates (simulate/work.py): in March about 4-6% a month of
+    those working stop (so stalled is well under a fifth of the employed), returnees ≈2% of out-of-county
+    workers, never most of anyone."""
+    con = _con(demo)
+    march = "DATE '2023-03-01'"
+    by_reason = dict(con.execute(f"SELECT reason, count(*) FROM marts.fct_early_warning WHERE as_of_month = {march} "
+                                 "GROUP BY 1").fetchall())
+    assert set(by_reason) == {"stalled", "returned", "unserved"} and all(n > 0 for n in by_reason.values())
+    counts = dict(con.execute(f"SELECT reason, sum(persons) FROM marts.fct_early_warning_counts "
+                              f"WHERE as_of_month = {march} GROUP BY 1").fetchall())
+    assert counts == by_reason
+    employed = con.execute(f"SELECT denominator FROM marts.kpi_scorecard WHERE as_of_month = {march} AND "
+                           "region_code = '530000' AND kpi_code = 'avg_employment_months'").fetchone()[0]
+    assert 0.02 * employed < by_reason["stalled"] < 0.20 * employed
+    assert by_reason["returned"] < 0.05 * employed
+
+
 def test_second_run_changes_nothing(demo: dict) -> None:
     con = _con(demo)
     before = con.execute("SELECT count(*) FROM meta.load_batches").fetchone()[0]

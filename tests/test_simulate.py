@@ -283,6 +283,59 @@ def test_work_locations_are_places(exports, counties):
     assert len(abroad) > 0 and not abroad[LOC].str.startswith(("云南", *PROVINCES)).any()
 
 
+def _work_states(d: dict, name_to_code: dict[str, str]) -> pd.DataFrame:
+    """Per person of 脱贫户 in one export: months worked and whether the work place is out of county
+    (国外, another province, or a place that does not name the person's own county)."""
+    m, h = clean(d["m"], name_to_code), d["h"]
+    m = m[m["户编号"].isin(set(h.loc[h["户类型"] == "脱贫户", "户编号"]))]
+    loc = m[LOC]
+    out_of_province = (m["是否国外务工"] == "是") | loc.str.startswith(PROVINCES)
+    own = np.array([c in place for c, place in zip(m["县"], loc, strict=True)], dtype=bool)
+    return m.assign(out_county=(m["months"] > 0) & (out_of_province | ~own)).set_index("证件号码")
+
+
+def _instability(exports, name_to_code, before: str, month: str, earlier: str | None = None) -> tuple[float, float]:
+    """(stall rate, return rate) in `month`: among people working in `before` (months grew from `earlier`,
+    or > 0 when there is none), the share whose months did not grow, and among those working out of
+    county in `before`, the share whose place is their own county in `month` (SPEC §2.3 stalled/returned)."""
+    a = _work_states(exports[before], name_to_code)
+    b = _work_states(exports[month], name_to_code)
+    both = a.index.intersection(b.index)
+    working = a.loc[both, "months"] > 0
+    if earlier is not None:
+        e = _work_states(exports[earlier], name_to_code)["months"].reindex(both).fillna(0)
+        working &= a.loc[both, "months"] > e
+    ix = both[working.to_numpy()]
+    stalled = (b.loc[ix, "months"] <= a.loc[ix, "months"]).mean()
+    out = ix[a.loc[ix, "out_county"].to_numpy()]
+    returned = (~b.loc[out, "out_county"]).mean()
+    return float(stalled), float(returned)
+
+
+def test_instability_rates_for_the_worklist(exports, counties):
+    """The simulator's within-year instability (simulate/work.py docstring): about 4-6% of the people
+    working in a month stop in the next (断工); out-of-county workers come home (返乡回流) at about 1% a
+    month, more in February after 春节 (3%) - so the demo's early-warning worklist is not empty."""
+    name_to_code, _ = counties
+    months = [f"2022-{m:02d}" for m in range(1, 13)]
+    rates = {months[i]: _instability(exports, name_to_code, months[i - 1], months[i], months[i - 2])
+             for i in range(2, 12)}
+    stall = np.mean([s for s, _ in rates.values()])
+    assert 0.03 <= stall <= 0.08, rates
+    assert all(0.02 <= s <= 0.12 for s, _ in rates.values()), rates
+    feb = np.mean([_instability(exports, name_to_code, f"{y}-01", f"{y}-02")[1] for y in (2022, 2023)])
+    later = np.mean([rates[m][1] for m in months[3:]])  # April..December: the base hazard of 1%
+    assert 0.015 <= feb <= 0.045, feb
+    assert 0.005 <= later <= 0.018, later
+    assert feb > 1.5 * later
+    # returnees who found work at home (months grew) and returnees who stopped (months flat) both exist
+    a, b = _work_states(exports["2022-06"], name_to_code), _work_states(exports["2022-12"], name_to_code)
+    both = a.index.intersection(b.index)
+    home = both[(a.loc[both, "out_county"] & (b.loc[both, "months"] > 0) & ~b.loc[both, "out_county"]).to_numpy()]
+    assert (b.loc[home, "months"] > a.loc[home, "months"]).sum() > 0
+    assert (b.loc[home, "months"] == a.loc[home, "months"]).sum() > 0
+
+
 @pytest.fixture(scope="module")
 def hr(land):
     con = sqlite3.connect(land[0] / "hr_platform.sqlite")

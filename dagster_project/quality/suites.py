@@ -32,8 +32,11 @@ MART_SUITE_NAMES = ("marts.kpi_scorecard", "marts.fct_employment_duration", "mar
                     "marts.fct_relief_wage_ratio", "marts.dim_region", "marts.fct_system_reconciliation",
                     "marts.fct_employment_service", "marts.fct_jobseeker", "marts.fct_labor_brand_member",
                     "marts.fct_public_welfare_post", "marts.fct_rural_talent", "marts.fct_skill_certificate",
-                    "marts.fct_subsidy_payment", "marts.fct_training", "marts.kpi_scorecard_by_group")
+                    "marts.fct_subsidy_payment", "marts.fct_training", "marts.kpi_scorecard_by_group",
+                    "marts.fct_early_warning", "marts.fct_early_warning_counts")
 RECONCILIATION_CHECKS = ["public_post", "jobseeker_employed", "hr_not_in_monitoring"]
+WARNING_REASONS = ["stalled", "returned", "unserved"]
+WARNING_LABELS_ZH = ["断工", "返乡回流", "有意愿未就业未服务"]
 
 
 def _rule_expectation(rule: Rule) -> gxe.Expectation:
@@ -96,7 +99,7 @@ def _pace(suite: gx.ExpectationSuite) -> None:
 
 def mart_suites() -> list[gx.ExpectationSuite]:
     """Expectations on the published marts: what BI users rely on beyond the dbt contract."""
-    suites = [*_monitoring_mart_suites(), *_hr_mart_suites(), _group_scorecard_suite()]
+    suites = [*_monitoring_mart_suites(), *_hr_mart_suites(), _group_scorecard_suite(), *_warning_suites()]
     assert tuple(s.name for s in suites) == MART_SUITE_NAMES
     return suites
 
@@ -235,6 +238,34 @@ def _group_scorecard_suite() -> gx.ExpectationSuite:
         "OR (kpi_code = 'wage_income_per_capita_growth' AND actual_value < -1)",
         "指标值超出定义范围（占比 0–1、平均务工月数 0–12、人数比 >= 0、增长率 >= -1）/ KPI value out of its range"))
     return group
+
+
+def _warning_suites() -> list[gx.ExpectationSuite]:
+    """The early-warning worklist (SPEC §2.3) and its counts. The worklist is what county staff act on:
+    every row must name a person they can look up (户编号 / 人口编号, county), a known reason, and the
+    months that explain it (a stalled row whose months grew would send staff to the wrong door)."""
+    worklist = gx.ExpectationSuite(name="marts.fct_early_warning")
+    _not_null(worklist, "as_of_month", "year", "county_code", "household_no", "person_no", "reason", "months_worked")
+    worklist.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=WARNING_REASONS))
+    worklist.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason_label_zh", value_set=WARNING_LABELS_ZH))
+    worklist.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="county_code", value=6))
+    worklist.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
+        column_list=["as_of_month", "county_code", "household_no", "person_no", "reason"]))
+    worklist.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="months_worked", min_value=0, max_value=12))
+    worklist.add_expectation(_rows_breaking(
+        "warning_months_explain_reason",
+        "(reason = 'stalled' AND (months_worked = 0 OR previous_months_worked IS NULL "
+        "OR months_worked > previous_months_worked)) "
+        "OR (reason = 'returned' AND work_region IS NOT NULL AND work_region <> '县内') "
+        "OR (reason = 'unserved' AND months_worked > 0)",
+        "预警原因与务工月数、务工地域不符 / reason contradicted by the months worked or the work region"))
+
+    counts = gx.ExpectationSuite(name="marts.fct_early_warning_counts")
+    _not_null(counts, "as_of_month", "county_code", "reason", "persons")
+    counts.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=WARNING_REASONS))
+    counts.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="persons", min_value=0))
+    counts.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_month", "county_code", "reason"]))
+    return [_region_expectations(worklist), _region_expectations(counts)]
 
 
 def raw_suites() -> list[gx.ExpectationSuite]:

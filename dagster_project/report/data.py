@@ -13,13 +13,18 @@ the seed, so a new KPI family appears in the report without a code change here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 TREND_KPIS: tuple[str, ...] = ("employment_vs_prior_year", "avg_employment_months", "wage_income_per_capita_growth")
+# Early-warning reasons (SPEC §2.3) in report order, with the Chinese labels officials read.
+WARNING_REASONS: dict[str, str] = {"stalled": "断工", "returned": "返乡回流", "unserved": "有意愿未就业未服务"}
+# The local-employment quality rows (就地就近, SPEC §2.3) shown together in their own section.
+LOCAL_KPIS: tuple[str, ...] = ("local_employment_count", "local_employment_share", "local_avg_employment_months",
+                               "rural_craftsmen")
 STATUSES: tuple[str, ...] = ("met", "not_met", "no_target", "no_data")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -90,6 +95,18 @@ class Project:
 
 
 @dataclass(frozen=True)
+class WarningCount:
+    """Persons on the early-warning worklist of one county for one reason (marts.fct_early_warning_counts):
+    the report shows counts only, never the list (that is for county roles, SPEC §2.3)."""
+
+    prefecture_code: str | None
+    county_code: str
+    county_name: str | None
+    reason: str
+    persons: int
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything one report shows, detached from the warehouse."""
 
@@ -101,6 +118,8 @@ class ReportData:
     trends: dict[str, list[TrendPoint]]
     projects: list[Project]
     generated_at: datetime
+    # None: the warehouse has no marts.fct_early_warning_counts (built before SPEC §2.3)
+    warnings: list[WarningCount] | None = field(default=None)
 
     @property
     def year(self) -> int:
@@ -292,6 +311,23 @@ def _projects(con: duckdb.DuckDBPyConnection, year: int) -> list[Project]:
     ]
 
 
+def _warnings(con: duckdb.DuckDBPyConnection, month: date) -> list[WarningCount] | None:
+    """Early-warning counts of the reported month, counties with at least one person flagged."""
+    if not _table_exists(con, "marts", "fct_early_warning_counts"):
+        return None
+    rows = con.execute(
+        """
+        select w.prefecture_code, w.county_code, coalesce(w.county_name, r.region_name), w.reason, w.persons
+        from marts.fct_early_warning_counts w
+        left join marts.dim_region r on r.region_code = w.county_code
+        where w.as_of_month = ? and w.persons > 0
+        order by w.county_code, w.reason
+        """,
+        [month],
+    ).fetchall()
+    return [WarningCount(pref, county, name, reason, int(n)) for pref, county, name, reason, n in rows]
+
+
 def load_report_data(warehouse: Path, as_of_month: str | None = None) -> ReportData:
     """Copy what the report needs out of the warehouse; the connection is closed before this returns."""
     con = connect_read_only(warehouse)
@@ -309,6 +345,7 @@ def load_report_data(warehouse: Path, as_of_month: str | None = None) -> ReportD
             trends=_trends(con, month),
             projects=_projects(con, month.year),
             generated_at=datetime.now().astimezone(),
+            warnings=_warnings(con, month),
         )
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 from html import escape
 
-from dagster_project.report.data import TREND_KPIS, Kpi, Project, ReportData, Score
+from dagster_project.report.data import (
+    LOCAL_KPIS,
+    TREND_KPIS,
+    WARNING_REASONS,
+    Kpi,
+    Project,
+    ReportData,
+    Score,
+    WarningCount,
+)
 from dagster_project.report.fmt import (
     PROGRESS_MARK,
     PROGRESS_ZH,
@@ -414,6 +423,75 @@ def _project_section(data: ReportData) -> str:
     )
 
 
+def _warning_section(data: ReportData, regions: dict[str, Score]) -> str:
+    """Early-warning counts per county and reason (SPEC §2.3), the counties with most people first.
+    Counts only: the names behind them (户编号 / 人口编号) are for county staff, in PostgreSQL."""
+    reasons = list(WARNING_REASONS)
+    head = "".join(f'<th class="num" data-reason="{escape(r)}">{escape(WARNING_REASONS[r])}'
+                   f'<span class="code"> {escape(r)}</span></th>' for r in reasons)
+    intro = ('<section id="warnings"><h2>六、就业不稳预警人数</h2>'
+             '<p class="note">本期快照中需逐一跟进的脱贫人口：断工（上月在岗、本月务工月数未增加）、'
+             '返乡回流（本年上期在县外务工、本期在县内或未务工）、有意愿未就业未服务（有就业意愿未就业，'
+             '月末前30天内无就业服务记录）。本报告只列人数；名单（户编号、人口编号）仅向县、州（市）、'
+             '省级账号开放。</p>')
+    if data.warnings is None:
+        return intro + '<p class="note">数据仓库中无 marts.fct_early_warning_counts。</p></section>'
+    per_county: dict[str, dict[str, int]] = defaultdict(dict)
+    names: dict[str, WarningCount] = {}
+    for w in data.warnings:
+        per_county[w.county_code][w.reason] = per_county[w.county_code].get(w.reason, 0) + w.persons
+        names.setdefault(w.county_code, w)
+    totals = {r: sum(c.get(r, 0) for c in per_county.values()) for r in reasons}
+
+    def cells(counts: dict[str, int]) -> str:
+        return "".join(f'<td class="num">{counts.get(r, 0):,}</td>' for r in reasons) + \
+            f'<td class="num"><b>{sum(counts.get(r, 0) for r in reasons):,}</b></td>'
+
+    order = sorted(per_county, key=lambda c: (-sum(per_county[c].values()), c))
+    rows = [f'<tr class="pref"><td>全省合计</td><td class="code">530000</td><td></td>{cells(totals)}</tr>']
+    for code in order:
+        w = names[code]
+        pref = regions.get(w.prefecture_code or "")
+        rows.append(f'<tr data-county="{escape(code)}"><td>{escape(w.county_name or code)}</td>'
+                    f'<td class="code">{escape(code)}</td><td>{escape(pref.region_name if pref else "—")}</td>'
+                    f"{cells(per_county[code])}</tr>")
+    none = "" if order else '<p class="note">本期无预警人员。</p>'
+    return (
+        intro + '<table class="warnings"><thead><tr><th>县（市、区）</th><th>区划代码</th><th>州（市）</th>'
+        f'{head}<th class="num">合计</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{none}</section>'
+    )
+
+
+def _local_section(data: ReportData, by_region: dict[str, dict[str, Score]], regions: dict[str, Score]) -> str:
+    """Local-employment quality (就地就近 = 县内 + 县外省内 workers) and 乡村工匠, province and prefectures."""
+    kpis = [k for code in LOCAL_KPIS if (k := data.kpi(code)) is not None]
+    intro = ('<section id="local"><h2>七、就地就近务工质量</h2>'
+             '<p class="note">就地就近务工指在本县或省内县外务工的脱贫人口；人均务工时长目标与全体务工人员相同'
+             '（≥ 8.5 个月，年中按进度 8.5 × M ÷ 12 判断）；乡村工匠为截至月末已认定的人数。</p>')
+    if not kpis:
+        return intro + '<p class="note">本期记分卡中无就地就近务工指标。</p></section>'
+    head = "".join(f'<th class="num" data-kpi="{escape(k.code)}">{escape(k.label_zh)}'
+                   f'<span class="code"> {escape(k.code)}</span></th>' for k in kpis)
+    shown = sorted((s for s in regions.values() if s.region_level in ("province", "prefecture")),
+                   key=lambda s: (s.region_level != "province", s.region_code))
+    rows = []
+    for region in shown:
+        cells = []
+        for k in kpis:
+            sc = by_region.get(region.region_code, {}).get(k.code)
+            status = _shown(data, sc)  # pace through the year, the annual verdict in December
+            value = fmt_value(sc.actual if sc else None, k.unit)
+            mark = f"{_MARK[status]} " if status in ("met", "not_met", "on_track", "behind") else ""
+            cells.append(f'<td class="num s-{escape(status)}">{mark}{escape(value)}</td>')
+        cls = "pref" if region.region_level == "province" else ""
+        rows.append(f'<tr class="{cls}" data-region="{escape(region.region_code)}"><td>{escape(region.region_name)}'
+                    f'</td><td class="code">{escape(region.region_code)}</td>{"".join(cells)}</tr>')
+    return (
+        intro + '<table class="local"><thead><tr><th>地区</th><th>区划代码</th>'
+        f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></section>'
+    )
+
+
 def _footer(data: ReportData) -> str:
     months = "、".join(f"{m:%Y-%m}" for m in data.months)
     return (
@@ -447,6 +525,8 @@ def render_html(data: ReportData) -> str:
         _ranking_section(data, by_level),
         _county_section(data, by_region, regions),
         _project_section(data),
+        _warning_section(data, regions),
+        _local_section(data, by_region, regions),
         _footer(data),
     ])
     return (

@@ -119,7 +119,7 @@ class SnapshotBuilder:
         county_idx = pop.person_county[take].copy()
         county_idx[spans["unknown_county"]] = pop.counties.n + rng.integers(
             0, len(UNKNOWN_COUNTIES), len(spans["unknown_county"]))
-        loc = np.where(working, w.location[take], -1)
+        loc = np.where(working, tl.location_at(year, month)[take], -1)
         loc[spans["location"]] = -1
         village = pop.hh_village[pop.hh[take]]
         ptype = np.where(post_m[take] > 0, tl.posts.person_type[take], -1)
@@ -146,7 +146,7 @@ class SnapshotBuilder:
             "劳动技能": _dict(pop.skill[take], P.SKILLS),
             "务工时间（月）": _ints(m_out),
             "务工企业名称": _dict(np.where(working, w.employer[take], -1), tl.employer_pool),
-            "是否国外务工": _dict(((w.region[take] == 3) & working).astype(np.int64), ["否", "是"]),
+            "是否国外务工": _dict(((tl.region_at(year, month)[take] == 3) & working).astype(np.int64), ["否", "是"]),
             "公益性岗位类型": _dict(ptype, POST_TYPES),
             "公益性岗位（月数）": _ints(post_m[take], mask=ptype < 0),
             "就业渠道": _dict(np.where(working, w.channel[take], -1), CHANNELS),

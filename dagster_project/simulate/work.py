@@ -6,6 +6,19 @@ count ≈83% of the previous year-end once the year-on-year worker ratio r_c (0.
 is applied. 2023 monthly wages grow by (1+g_c)/r_c with g_c drawn 10–25% per county, so per-capita
 wage income grows ≈g_c against the same month of 2022. Wages are scaled so that 2022 per-capita
 wage income of 脱贫户 at year end is ≈9,500 yuan.
+
+Instability within a year (the early-warning worklist of SPEC §2.3 must find people in the demo):
+- 断工 (stalled): the 45% who stop early stop at a month drawn uniformly between their start and
+  December, so about 4% of the people working in a month stop in the next one (more later in the
+  year, as fewer are still working). That is the order of the job-loss rates of migrant workers in
+  the 人社 surveys and gives the 8.5-month average the notice targets.
+- 返乡回流 (returned): an out-of-county worker still working in month m-1 comes home in month m with
+  probability RETURN_HAZARD[m]: 3% in February (after 春节 some do not go back out), 2% in March,
+  1% a month otherwise (≈13% of out-of-county workers over a year, in line with the "return flow"
+  the notice asks counties to follow up). Of those who come home, RETURN_KEEP_WORKING (60%) find
+  work in their own county (务工所在地 becomes the county, months keep growing: returned); the
+  others stop working (months stop growing, the export shows them at home: returned and stalled).
+  A January snapshot has no earlier snapshot of the year, so nobody returns in January.
 """
 
 from __future__ import annotations
@@ -26,6 +39,10 @@ JAN_START_SHARE = 0.80
 STOP_EARLY = 0.45
 REGION_WAGE = np.array([2300.0, 2900.0, 3900.0, 4300.0])  # 县内, 县外省内, 省外, 国外
 TARGET_PC_2022 = 9500.0
+# month (1..12) -> chance that an out-of-county worker still working in the month before comes home
+RETURN_HAZARD = np.array([0.0, 0.0, 0.03, 0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+RETURN_KEEP_WORKING = 0.60
+NEVER = 99
 
 
 @dataclass
@@ -60,6 +77,7 @@ class YearWork:
     employer: np.ndarray  # index into Timeline.employer_pool, -1 empty
     wage: np.ndarray      # monthly wage (yuan)
     growth: np.ndarray    # per county target wage growth vs previous year (0 for the base year)
+    back: np.ndarray | None = None  # month (2..12) an out-of-county worker is home from, NEVER = 99
 
 
 @dataclass
@@ -72,6 +90,18 @@ class Timeline:
 
     def active(self, mi: int) -> np.ndarray:
         return (self.pop.entry <= mi) & (mi < self.pop.exit)
+
+    def region_at(self, year: int, month: int) -> np.ndarray:
+        """Work region in `month`: the year's region, 县内 (0) once a returnee is home."""
+        w = self.years[year]
+        return w.region if w.back is None else np.where(w.back <= month, 0, w.region).astype(np.int8)
+
+    def location_at(self, year: int, month: int) -> np.ndarray:
+        """务工所在地 index in `month`: the year's place, the own county once a returnee is home."""
+        w = self.years[year]
+        if w.back is None:
+            return w.location
+        return np.where(w.back <= month, self.pop.person_county, w.location).astype(np.int16)
 
     def months(self, year: int, month: int) -> np.ndarray:
         """务工时间（月） as of month end: cumulative for the year, never decreasing, 0–12."""
@@ -184,18 +214,33 @@ def build_timeline(pop: Population, years: list[int], seed: int) -> Timeline:
         emp = np.where(held, len(employer_pool) - 1, emp)
         emp = np.where(works & (yr.random(n) > 0.03), emp, -1)
 
+        back, stop = _returns(start, stop, region, works, yr)
         wage = REGION_WAGE[np.maximum(region, 0)] * personal
         if prev is not None:
             wage = wage * ((1 + growth) / ratio)[county] * yr.lognormal(0, 0.03, n)
         # compact dtypes: at province scale each int64 column costs 74 MB
         out[year] = YearWork(year, start.astype(np.int8), np.minimum(stop, 12).astype(np.int8),
                              region.astype(np.int8), loc.astype(np.int16), channel.astype(np.int8),
-                             emp.astype(np.int16), np.where(works, wage, 0.0), growth)
+                             emp.astype(np.int16), np.where(works, wage, 0.0), growth, back.astype(np.int8))
         prev = out[year]
 
     tl = Timeline(pop, posts, out, location_pool, employer_pool)
     _calibrate_wages(tl, years)
     return tl
+
+
+def _returns(start: np.ndarray, stop: np.ndarray, region: np.ndarray, works: np.ndarray,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """返乡回流 within the year (module docstring): the month each out-of-county worker comes home
+    (NEVER if not), and the stop month, moved to the month before for those who stop working then."""
+    back = np.full(len(start), NEVER, dtype=np.int64)
+    out = works & (region >= 1)
+    for m in range(2, 13):  # one draw per month, not per person
+        at_risk = out & (back == NEVER) & (start < m) & (stop >= m)
+        back = np.where(at_risk & (rng.random(len(start)) < RETURN_HAZARD[m]), m, back)
+    home = back < NEVER
+    quits = home & (rng.random(len(start)) >= RETURN_KEEP_WORKING)
+    return back, np.where(quits, back - 1, stop)
 
 
 def _calibrate_wages(tl: Timeline, years: list[int]) -> None:

@@ -1,4 +1,6 @@
--- kpi_targets holds exactly the 18 KPIs of SPEC §2, and every province-level name list has 34 rows.
-select 'kpi_targets' as seed, count(*) as n from {{ ref('kpi_targets') }} having count(*) <> 18
+-- kpi_targets holds exactly the 18 KPIs of SPEC §2 and the 4 of §2.3 (local_employment_count,
+-- local_avg_employment_months, local_employment_share, rural_craftsmen), and every province-level
+-- name list has 34 rows.
+select 'kpi_targets' as seed, count(*) as n from {{ ref('kpi_targets') }} having count(*) <> 22
 union all
 select 'province_level_names', count(*) from {{ ref('province_level_names') }} having count(*) <> 34

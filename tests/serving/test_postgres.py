@@ -290,3 +290,84 @@ def test_person_level_mart_without_a_region_column_fails_publishing(person_wareh
         publish_serving_file(person_warehouse)
     assert _state(bi_db) == before                   # PostgreSQL untouched
     assert _rows(bi_db, "SELECT to_regclass('marts.fct_skill_certificate')") == [(None,)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The real early-warning marts (issue 10 §2.3; dbt/models/marts/warnings/_warnings.yml declares the list
+# zengshou_publish: county_roles_only), published with the project's own yml, hand rows:
+#   五华区 530102 (昆明市): 2 people on the list; 盘龙区 530103 (昆明市): 1; 麒麟区 530302 (曲靖市): 1.
+
+
+WORKLIST = [  # county, prefecture, household_no, person_no, reason, label, months, previous
+    ("530102", "530100", "530102001000001", "530102001000001101", "stalled", "断工", 4, 4),
+    ("530102", "530100", "530102001000002", "530102001000002301", "returned", "返乡回流", 5, 4),
+    ("530103", "530100", "530103001000007", "530103001000007201", "unserved", "有意愿未就业未服务", 0, 0),
+    ("530302", "530300", "530302001000004", "530302001000004101", "stalled", "断工", 3, 3),
+]
+WARNING_COUNTIES = {"530102": ("530100", "五华区"), "530103": ("530100", "盘龙区"), "530302": ("530300", "麒麟区")}
+REASON_LABELS = {"stalled": "断工", "returned": "返乡回流", "unserved": "有意愿未就业未服务"}
+
+
+def _add_worklist(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("""
+            CREATE TABLE marts.fct_early_warning (as_of_month DATE, year INTEGER, county_code VARCHAR,
+                prefecture_code VARCHAR, township_name VARCHAR, village_name VARCHAR, household_no VARCHAR,
+                person_no VARCHAR, reason VARCHAR, reason_label_zh VARCHAR, months_worked INTEGER,
+                previous_months_worked INTEGER, work_region VARCHAR, previous_work_region VARCHAR);
+            CREATE TABLE marts.fct_early_warning_counts (as_of_month DATE, year INTEGER, prefecture_code VARCHAR,
+                county_code VARCHAR, county_name VARCHAR, reason VARCHAR, reason_label_zh VARCHAR,
+                persons INTEGER);""")
+        con.executemany("INSERT INTO marts.fct_early_warning VALUES "
+                        "('2023-06-01', 2023, ?, ?, '某乡', '某村', ?, ?, ?, ?, ?, ?, NULL, NULL)", WORKLIST)
+        counts = [(pref, county, name, reason, label, sum(1 for w in WORKLIST if w[0] == county and w[4] == reason))
+                  for county, (pref, name) in WARNING_COUNTIES.items() for reason, label in REASON_LABELS.items()]
+        con.executemany("INSERT INTO marts.fct_early_warning_counts VALUES ('2023-06-01', 2023, ?, ?, ?, ?, ?, ?)",
+                        counts)
+    finally:
+        con.close()
+
+
+def test_early_warning_list_by_role(warehouse: Path, bi_db: BiDatabase) -> None:
+    """A county role sees its own county's list only, its prefecture both its counties, another
+    prefecture's county its own row, the province everything; the analyst no list at all, only the
+    counts (all counties). The serving file holds the counts and not the list."""
+    from dagster_project.serving import publish_serving_file
+
+    _add_worklist(warehouse)
+    published = _publish(warehouse, bi_db)
+    assert "fct_early_warning" in published.restricted_tables
+    assert "fct_early_warning_counts" not in published.restricted_tables
+    roles = RoleNames(bi_db.prefix)
+    list_q = "SELECT county_code, person_no, reason FROM marts.fct_early_warning ORDER BY person_no"
+    counts_q = "SELECT county_code, sum(persons) FROM marts.fct_early_warning_counts GROUP BY 1 ORDER BY 1"
+    everyone = sorted((w[0], w[3], w[4]) for w in WORKLIST)
+    cases = {  # role -> (list rows it sees, counts per county it sees)
+        roles.county("530102"): ([r for r in everyone if r[0] == "530102"], [("530102", 2)]),
+        roles.prefecture("530100"): ([r for r in everyone if r[0] in ("530102", "530103")],
+                                     [("530102", 2), ("530103", 1)]),
+        roles.county("530302"): ([r for r in everyone if r[0] == "530302"], [("530302", 1)]),
+        roles.province: (everyone, [("530102", 2), ("530103", 1), ("530302", 1)]),
+    }
+    for group, (want_list, want_counts) in cases.items():
+        user = bi_db.login_member_of(group)
+        assert sorted(_rows(bi_db, list_q, *user)) == want_list, group
+        assert [(c, int(n)) for c, n in _rows(bi_db, counts_q, *user)] == want_counts, group
+    # 五华区's staff look people up by 户编号 / 人口编号, with the Chinese reason label.
+    wuhua = bi_db.login_member_of(roles.county("530102"))
+    assert sorted(_rows(bi_db, "SELECT household_no, person_no, reason_label_zh FROM marts.fct_early_warning",
+                        *wuhua)) == [("530102001000001", "530102001000001101", "断工"),
+                                     ("530102001000002", "530102001000002301", "返乡回流")]
+    # The analyst: no list (not even a marts_zh view of it), the counts of every county in both schemas.
+    analyst = bi_db.login_member_of(roles.analyst)
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _rows(bi_db, "SELECT count(*) FROM marts.fct_early_warning", *analyst)
+    assert not _rows(bi_db, "SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh' AND viewname = 'fct_early_warning'")
+    assert [(c, int(n)) for c, n in _rows(bi_db, counts_q, *analyst)] == [("530102", 2), ("530103", 1),
+                                                                           ("530302", 1)]
+    zh_counts = 'SELECT "县级代码", "预警原因", "预警人数" FROM marts_zh.fct_early_warning_counts WHERE "预警人数" > 0'
+    assert sorted(_rows(bi_db, zh_counts, *analyst)) == [("530102", "断工", 1), ("530102", "返乡回流", 1),
+                                                          ("530103", "有意愿未就业未服务", 1), ("530302", "断工", 1)]
+    served = publish_serving_file(warehouse)
+    assert "fct_early_warning_counts" in served.tables and "fct_early_warning" not in served.tables

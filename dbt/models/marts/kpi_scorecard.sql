@@ -18,6 +18,7 @@
     'int_kpi_values_labor_brand',
     'int_kpi_values_rural_talent',
     'int_kpi_values_employment_service',
+    'int_kpi_values_local_employment',
 ] -%}
 
 with kpi_values as (
