@@ -2,8 +2,10 @@
 landing dir that is new or changed, in dependency order, then say in one line how it went.
 
 Order: each new or changed monthly snapshot (members + households) in its own partitioned run;
-then the HR platform pull and the relief ledgers; then dbt and the marts' checks — only when
-something was published, so a run over an unchanged landing dir changes nothing.
+then the HR platform pull and the relief ledgers; then dbt, the marts' checks and publishing — only
+when the raw tables differ from what the published marts were built from (ingest/load_state.py), so a
+run over an unchanged landing dir changes nothing, and a run after one that died during dbt finishes
+its work. The whole run holds the warehouse lock (ingest/warehouse_lock.py).
 """
 
 from __future__ import annotations
