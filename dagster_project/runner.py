@@ -70,7 +70,7 @@ class RunReport:
                 return f"{notes}OK: nothing loaded{waiting}; the warehouse is unchanged"
             return f"{notes}OK: nothing new or changed in the landing dir; the warehouse is unchanged"
         names = list(dict.fromkeys(self.warnings))
-        warned = (f"; {len(names)} warning check(s) failed (alerted; see the UI): {', '.join(names)}"
+        warned = (f"; warnings raised by {len(names)} check(s), see the UI: {', '.join(names)}"
                   if names else "")
         return (f"{notes}OK: {len(self.published)} batch(es) published"
                 + ("; marts rebuilt" if self.transformed else "") + waiting
