@@ -355,7 +355,7 @@ def test_sensor_notes_say_what_was_skipped(landing: Landing, settings: Settings)
     landing.write_members(MONTH, sc.members_rows(MONTH))
     landing.write_households(MONTH, sc.households_rows(MONTH))
     (landing.month_dir(MONTH) / "~$members.xlsx").write_bytes(b"\x00lock")
-    requests, _cursor, notes = monitoring_requests(settings.landing_dir, None, settle=0)
+    requests, _cursor, notes = monitoring_requests(settings.landing_dir, None, loaded={}, settle=0)
     assert [r.partition_key for r in requests] == [MONTH]  # the lock file is no second members file
     assert "monitoring/2021-9: skipped: not a month folder (the name must be YYYY-MM, e.g. 2021-09)" in notes
     assert any(n.startswith(f"monitoring/{MONTH}/~$members.xlsx: ignored") for n in notes), notes
@@ -381,7 +381,7 @@ def test_run_plan_fails_an_ambiguous_month_alone_and_waits_for_a_file_being_copi
             os.utime(path, (old, old))
     monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "600")
     report = RunReport()
-    months = _plan_months(settings, report)
+    months = _plan_months(settings, report, to_load=lambda landed: True)  # an empty warehouse: all to load
     assert [(m, sorted(k.path[-1] for k in keys)) for m, keys in months] == [
         ("2023-01", ["monitoring_households", "monitoring_members"])]
     assert report.failures == ["monitoring/2023-03: more than one members file (members.csv, members.xlsx);"
