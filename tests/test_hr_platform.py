@@ -19,12 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from dagster_project import hr_schema
-from dagster_project.ingest.hr_platform import (
-    HrPlatformSchemaError,
-    HrPlatformUnavailable,
-    HrTablePull,
-    pull_hr_platform,
-)
+from dagster_project.ingest.batch_pipeline import HrTablePull, pull_hr_platform
+from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable
 from dagster_project.settings import bi_db_url, hr_db_url
 
 T0 = dt.datetime(2023, 3, 1, 9, 0, 0)

@@ -13,8 +13,8 @@ import random
 import dagster as dg
 
 from dagster_project.assets.ge_checks import ge_suite_check
-from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable, pull_hr_platform
-from dagster_project.ingest.warehouse import connect
+from dagster_project.ingest.batch_pipeline import pull_hr_platform
+from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable
 from dagster_project.settings import load_settings
 from dagster_project.source_shapes import HR_TABLES
 
@@ -45,12 +45,11 @@ def hr_platform(context: dg.AssetExecutionContext):
     settings = load_settings()
     tables = [t for t, k in HR_KEYS.items() if k in context.selected_asset_keys]
     try:
-        with connect(settings.warehouse) as con:
-            pulls = pull_hr_platform(
-                settings.hr_db_url, con, tables, settings.max_reject_rate,
-                lookback=dt.timedelta(hours=settings.hr_lookback_hours),
-                full_compare_every=dt.timedelta(hours=settings.hr_full_compare_hours),
-            )
+        pulls = pull_hr_platform(
+            settings.hr_db_url, settings.warehouse, tables, settings.max_reject_rate,
+            lookback=dt.timedelta(hours=settings.hr_lookback_hours),
+            full_compare_every=dt.timedelta(hours=settings.hr_full_compare_hours),
+        )
     except HrPlatformUnavailable as exc:
         attempt = context.retry_number
         if attempt < HR_MAX_RETRIES:

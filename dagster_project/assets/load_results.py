@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.ingest.file_loads import FileLoad
+from dagster_project.ingest.batch_pipeline import FileLoad
 
 BATCH_ACCEPTED = "batch_accepted"
 BATCH_ACCEPTED_DOC = (

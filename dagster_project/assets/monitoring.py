@@ -4,8 +4,8 @@
 import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC, batch_check, batch_metadata
+from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_batch import FileSource
-from dagster_project.ingest.file_loads import load_landed_file
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,

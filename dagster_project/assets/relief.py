@@ -6,7 +6,8 @@ files never changes the answer."""
 import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
-from dagster_project.ingest.file_loads import is_new_or_changed, load_landed_file
+from dagster_project.ingest.batch_pipeline import load_landed_file
+from dagster_project.ingest.file_loads import is_new_or_changed
 from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files, settling, settling_note
 from dagster_project.settings import load_settings
 

@@ -18,8 +18,8 @@ import duckdb
 import openpyxl
 import pytest
 
+from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_batch import BatchOutcome
-from dagster_project.ingest.file_loads import load_landed_file
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
