@@ -184,7 +184,9 @@ def alert_on_run_result(settings: Settings | None, result: dg.ExecuteInProcessRe
         alerts = alerts_for_run(
             run=result.dagster_run,
             check_evaluations=result.get_asset_check_evaluations(),
-            materializations=[e.materialization for e in result.get_asset_materialization_events()],
+            # a rejected batch is observed, not materialized: its rows_by_rule come with the observation
+            materializations=[e.materialization for e in result.get_asset_materialization_events()]
+            + [e.asset_observation_data.asset_observation for e in result.get_asset_observation_events()],
             step_failures=_step_errors(result.all_events),
             run_failed=not result.success,
         )
@@ -205,7 +207,9 @@ def alerts_for_stored_run(instance: dg.DagsterInstance, run_id: str, *, include_
         check_evaluations=[e.event_specific_data for e in events
                            if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION],
         materializations=[e.event_specific_data.materialization for e in events
-                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION],
+                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+        + [e.event_specific_data.asset_observation for e in events
+           if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION],
         step_failures=_step_errors(events),
         run_failed=include_run_failure and run.status == dg.DagsterRunStatus.FAILURE,
     )

@@ -1,9 +1,10 @@
 """Monthly snapshots of the monitoring system (SPEC §3.1): one partitioned asset per file kind."""
 
+from collections.abc import Iterator
 
 import dagster as dg
 
-from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC, batch_check, batch_metadata
+from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC, batch_check, batch_events
 from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_batch import FileSource
 from dagster_project.ingest.file_sources import (
@@ -38,13 +39,15 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
         group_name="monitoring",
         kinds={"duckdb", "python"},
         description=_DESCRIPTIONS[source.name],
+        output_required=False,  # a rejected batch is not new data: observed, not materialized
         check_specs=[
             dg.AssetCheckSpec(BATCH_ACCEPTED, asset=key, blocking=True, description=BATCH_ACCEPTED_DOC),
             dg.AssetCheckSpec(UNUSUAL_VALUES, asset=key,
                               description="Warning only: odd values no rule forbids (counted, never rejected)."),
         ],
     )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+                                                               | dg.AssetCheckResult]:
         settings = load_settings()
         month = context.partition_key
         try:
@@ -64,7 +67,7 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
         else:  # every declared check must report, or Dagster fails the step and loses batch_accepted
             checks.append(dg.AssetCheckResult(asset_key=key, check_name=UNUSUAL_VALUES, passed=True,
                                               metadata={"skipped": "batch not published"}))
-        return dg.MaterializeResult(asset_key=key, metadata=batch_metadata(load), check_results=checks)
+        yield from batch_events(load, key, checks, partition=month)
 
     return _asset
 

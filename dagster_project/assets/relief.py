@@ -3,6 +3,8 @@ are resolved in dbt staging (the latest report file of a year wins per 项目编
 files never changes the answer."""
 
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
@@ -24,8 +26,11 @@ class ReliefLoadConfig(dg.Config):
     kinds={"duckdb", "python"},
     description="以工代赈项目台账: one row per project per report file (relief/<YYYY>/<report-date>.xlsx|csv).",
     check_specs=[dg.AssetCheckSpec(BATCH_ACCEPTED, asset=RELIEF_KEY, blocking=True, description=BATCH_ACCEPTED_DOC)],
+    output_required=False,  # no ledger published: not new data, observed rather than materialized
 )
-def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig) -> dg.MaterializeResult:
+def relief_projects(context: dg.AssetExecutionContext,
+                    config: ReliefLoadConfig) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+                                                          | dg.AssetCheckResult]:
     settings = load_settings()
     files = [f for f in relief_files(settings.landing_dir) if config.reload_all or is_new_or_changed(settings, f)]
     waiting = [f for f in files if settling(f.path)]  # may still be being copied: loaded by a later run
@@ -49,13 +54,14 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig)
                   "reason": "; ".join(f"{o.partition_key}: {o.reason}" for o in rejected) or "passed",
                   "batches": dg.MetadataValue.json(per_file)},
     )
-    return dg.MaterializeResult(
-        asset_key=RELIEF_KEY,
-        metadata={"files_loaded": len(loads), "files_rejected": len(rejected),
-                  "files_still_being_written": len(waiting),
-                  "rows_read": sum(ld.outcome.rows_read for ld in loads),
-                  "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
-                  "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),
-                  "batches": dg.MetadataValue.json(per_file)},
-        check_results=[check],
-    )
+    metadata = {"files_loaded": len(loads), "files_rejected": len(rejected),
+                "files_still_being_written": len(waiting),
+                "rows_read": sum(ld.outcome.rows_read for ld in loads),
+                "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
+                "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),
+                "batches": dg.MetadataValue.json(per_file)}
+    if len(rejected) == len(loads):  # no ledger published (none new, or all refused): raw unchanged
+        yield dg.AssetObservation(asset_key=RELIEF_KEY, metadata=metadata)
+        yield check
+        return
+    yield dg.MaterializeResult(asset_key=RELIEF_KEY, metadata=metadata, check_results=[check])
