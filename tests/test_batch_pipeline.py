@@ -53,3 +53,50 @@ def test_a_rejected_file_batch_is_an_observation_not_a_materialization(tmp_path:
     # Every row of the export is accounted for: none loaded, all quarantined (batch_rejected).
     assert row == (len(members), 0, len(members), "rejected")
     assert raw_members == (0,)  # never published, so the raw table was never created
+
+
+def test_a_rejected_hr_table_is_an_observation_and_its_check_carries_the_ge_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from dagster_project import hr_schema
+
+    hr_db = tmp_path / "hr.sqlite"
+    engine = sa.create_engine(f"sqlite:///{hr_db}")
+    hr_schema.metadata.create_all(engine)
+    stamp = dt.datetime(2023, 3, 1, 9, 0)
+    with engine.begin() as c:  # 2 rows, 1 with a service type outside the code list: 50 % > 2 %
+        c.execute(hr_schema.metadata.tables["employment_service"].insert(), [
+            {"service_id": "E1", "id_number": "530102199001011234", "service_type": "job_referral",
+             "service_date": dt.date(2023, 2, 1), "updated_at": stamp},
+            {"service_id": "E2", "id_number": "530102199001011234", "service_type": "job_fair",
+             "service_date": dt.date(2023, 2, 1), "updated_at": stamp}])
+    engine.dispose()
+    warehouse = tmp_path / "warehouse" / "zengshou.duckdb"
+    monkeypatch.setenv("ZENGSHOU_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("ZENGSHOU_HR_DB_URL", f"sqlite:///{hr_db}")
+    monkeypatch.delenv("ZENGSHOU_ALERT_WEBHOOK_URL", raising=False)
+    service, seeker = dg.AssetKey(["raw", "hr_employment_service"]), dg.AssetKey(["raw", "hr_jobseeker"])
+
+    result = defs.resolve_job_def("hr_platform_pull").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=[service, seeker], raise_on_error=False)
+
+    assert not result.success
+    # jobseeker read nothing: "unchanged", materialized as before
+    assert {e.asset_key for e in result.get_asset_materialization_events()} == {seeker}
+    [observation] = [e.event_specific_data.asset_observation for e in result.get_asset_observation_events()]
+    assert observation.asset_key == service
+    assert getattr(observation.metadata["status"], "value", None) == "rejected"
+    [check] = [e for e in result.get_asset_check_evaluations()
+               if e.asset_key == service and e.check_name == "pull_accepted"]
+    assert check.passed is False
+    meta = {k: getattr(v, "value", v) for k, v in check.metadata.items()}
+    assert meta["reason"] == "隔离 1/2 行（50.0%），超过上限 2.0%：本批未写入 raw，水位线保持不变"
+    assert meta["ge_suite"] == "raw.hr_employment_service"  # the gate ran and agreed with the quarantine
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.hr_employment_service").fetchone() == (0,)
+        assert con.execute("SELECT rows_read, rows_loaded, rows_quarantined, status FROM meta.load_batches "
+                           "WHERE source = 'hr_platform.employment_service'").fetchone() == (2, 1, 1, "rejected")
