@@ -334,14 +334,16 @@ def pull_hr_platform(
             ensure_hr_tables(con, names)
         for name in names:
             try:
+                ge, failure, pull = None, None, None
                 with _warehouse(warehouse) as con:
                     batch = _stage_hr(con, reader, name, lookback, full_compare_every)
-                ge, failure = None, None
-                if gated and not batch.nothing_new:
+                    if not gated or batch.nothing_new:  # nothing to publish: no gate, no second connection
+                        pull = _publish_hr(con, batch, max_reject_rate, reader.shown_url, None, None)
+                if pull is None:
                     assert isinstance(warehouse, Path)
                     ge, failure = ge_gate(warehouse, f"raw.hr_{name}", batch.landing, batch.rule_counts)
-                with _warehouse(warehouse) as con:
-                    pull = _publish_hr(con, batch, max_reject_rate, reader.shown_url, failure, ge)
+                    with _warehouse(warehouse) as con:
+                        pull = _publish_hr(con, batch, max_reject_rate, reader.shown_url, failure, ge)
                 if ge is not None:
                     record_batch_verdict(ge.data_docs, types.SimpleNamespace(
                         status=pull.status, reason=pull.reason, rows_read=pull.rows_read,
