@@ -4,9 +4,10 @@
 one is a ``ConfigError`` naming it (``zengshou`` exits 2 with that line). Nothing here runs at import
 time. The Dagster code location calls ``load_settings()`` once, when its definitions are loaded
 (``definitions.py``), and hands the values to the resources (``resources.py``); ``zengshou`` calls it once
-per command. The only other readers are the two functions a separate process needs: the dbt-duckdb
-plugin (``hmac_pads_from_environment``, inside dbt's process) and ``process_defaults`` for code that runs
-outside any resource (see there).
+per command. The other readers here, each for one value at the moment it is used: the dbt-duckdb
+plugin's ``hmac_pads_from_environment`` (inside dbt's own process), and the process-wide defaults at the
+end of this module (``duckdb_memory_limit``, ``warehouse_lock_timeout``, ``landing_settle_seconds``,
+``configured_data_docs_dir``) for library code that runs below the resources.
 """
 
 from __future__ import annotations

@@ -37,6 +37,6 @@ def hr_platform_daily(cron: str = DEFAULT_HR_PULL_CRON) -> dg.ScheduleDefinition
         cron_schedule=cron,
         execution_timezone=TIMEZONE,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"Incremental pull of the HR platform at {cron} Asia/Shanghai (ZENGSHOU_HR_PULL_CRON).",
+        description="Daily incremental pull of the HR platform at 06:30 Asia/Shanghai (ZENGSHOU_HR_PULL_CRON).",
         tags={"zengshou/trigger": "schedule"},
     )
