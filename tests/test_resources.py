@@ -98,3 +98,31 @@ def test_the_resources_show_secrets_by_name_only(monkeypatch: pytest.MonkeyPatch
     plain = build_resources(load_settings({"ZENGSHOU_WAREHOUSE": str(tmp_path / "w.duckdb"),
                                            "ZENGSHOU_PII_SALT": "dict-salt"}))
     assert plain["warehouse"].pii_salt == "dict-salt"
+
+
+def test_only_settings_py_reads_a_zengshou_variable():
+    """No module but settings.py looks a ZENGSHOU_* variable up in the environment (issue 11)."""
+    import re
+
+    package = Path(__file__).resolve().parents[1] / "dagster_project"
+    lookup = re.compile(r"(os\.environ|getenv|env_var)\b[^\n]*ZENGSHOU_|ZENGSHOU_\w+[\"']\s*\]?\s*(in\s+os\.environ)")
+    offenders = [f"{path.relative_to(package)}:{n}" for path in sorted(package.rglob("*.py"))
+                 if path.name != "settings.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if lookup.search(line)]
+    assert offenders == []
+
+
+def test_importing_the_code_location_reads_no_setting(tmp_path: Path):
+    """Import reads nothing; loading the definitions reads every setting once and names a bad one."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENGSHOU_")}
+    env.update(ZENGSHOU_HR_PULL_CRON="every day at 6", ZENGSHOU_WAREHOUSE=str(tmp_path / "w.duckdb"))
+    code = ("import dagster_project.definitions as d, dagster_project.resources, dagster_project.runner\n"
+            "from dagster_project.settings import ConfigError\n"
+            "try:\n    d.defs()\nexcept ConfigError as exc:\n    print('LOAD:', exc)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "LOAD: ZENGSHOU_HR_PULL_CRON must be a cron string" in proc.stdout
