@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_project.assets.ge_checks import ge_suite_check
 from dagster_project.ingest.batch_pipeline import pull_hr_platform
 from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable
-from dagster_project.settings import load_settings
+from dagster_project.resources import HrPlatformResource, WarehouseResource
 from dagster_project.source_shapes import HR_TABLES
 
 PULL_ACCEPTED = "pull_accepted"
@@ -45,19 +45,18 @@ def retry_wait(first_delay: float, retry_number: int) -> float:
                  for key in HR_KEYS.values()],
     can_subset=True,
 )
-def hr_platform(context: dg.AssetExecutionContext):
-    settings = load_settings()
+def hr_platform(context: dg.AssetExecutionContext, warehouse: WarehouseResource, hr_platform: HrPlatformResource):
     tables = [t for t, k in HR_KEYS.items() if k in context.selected_asset_keys]
     try:
         pulls = pull_hr_platform(
-            settings.hr_db_url, settings.warehouse, tables, settings.max_reject_rate,
-            lookback=dt.timedelta(hours=settings.hr_lookback_hours),
-            full_compare_every=dt.timedelta(hours=settings.hr_full_compare_hours),
+            hr_platform.url(), warehouse.file, tables, warehouse.max_reject_rate,
+            lookback=dt.timedelta(hours=hr_platform.lookback_hours),
+            full_compare_every=dt.timedelta(hours=hr_platform.full_compare_hours),
         )
     except HrPlatformUnavailable as exc:
         attempt = context.retry_number
         if attempt < HR_MAX_RETRIES:
-            wait = retry_wait(settings.hr_retry_delay, attempt)
+            wait = retry_wait(hr_platform.retry_delay, attempt)
             context.log.warning(f"{exc}; retry {attempt + 1} of {HR_MAX_RETRIES} in {wait:.0f} s")
             raise dg.RetryRequested(max_retries=HR_MAX_RETRIES, seconds_to_wait=wait) from exc
         # ``from None``: the run summary and the alerts show the root of the cause chain, and this line,

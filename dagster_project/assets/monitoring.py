@@ -13,11 +13,9 @@ from dagster_project.ingest.file_sources import (
     LandingError,
     monitoring_file,
     not_landed_reason,
-    settling,
-    settling_note,
 )
 from dagster_project.ingest.unusual_values import UNUSUAL_VALUES, unusual_values_check
-from dagster_project.settings import load_settings
+from dagster_project.resources import LandingResource, WarehouseResource
 
 # Exports are "as of month end"; the current month is included so its export can load when it lands.
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2021-01", fmt="%Y-%m", end_offset=1)
@@ -46,18 +44,19 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
                               description="Warning only: odd values no rule forbids (counted, never rejected)."),
         ],
     )
-    def _asset(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetObservation
-                                                               | dg.AssetCheckResult]:
-        settings = load_settings()
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+                                                     | dg.AssetCheckResult]:
+        settings = warehouse.loader_settings(landing.dir)
         month = context.partition_key
         try:
-            landed = monitoring_file(settings.landing_dir, month, source)
+            landed = monitoring_file(landing.dir, month, source)
         except LandingError as exc:
             raise dg.Failure(str(exc)) from exc
         if landed is None:
-            raise dg.Failure(f"{not_landed_reason(settings.landing_dir, month, source)} in {settings.landing_dir}")
-        if settling(landed.path):  # never load a file that may still be being copied, by any path
-            raise dg.Failure(settling_note(settings.landing_dir, landed.path))
+            raise dg.Failure(f"{not_landed_reason(landing.dir, month, source)} in {landing.dir}")
+        if landing.settling(landed.path):  # never load a file that may still be being copied, by any path
+            raise dg.Failure(landing.settling_note(landed.path))
         load = load_landed_file(settings, landed)
         context.log.info(f"{source.name} {month}: {load.outcome.status} "
                          f"({load.outcome.rows_loaded} loaded, {load.outcome.rows_quarantined} quarantined)")

@@ -10,8 +10,8 @@ import dagster as dg
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
 from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_loads import is_new_or_changed
-from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files, settling, settling_note
-from dagster_project.settings import load_settings
+from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
+from dagster_project.resources import LandingResource, WarehouseResource
 
 RELIEF_KEY = dg.AssetKey(RELIEF_PROJECTS.raw_table.split("."))
 
@@ -28,14 +28,14 @@ class ReliefLoadConfig(dg.Config):
     check_specs=[dg.AssetCheckSpec(BATCH_ACCEPTED, asset=RELIEF_KEY, blocking=True, description=BATCH_ACCEPTED_DOC)],
     output_required=False,  # no ledger published: not new data, observed rather than materialized
 )
-def relief_projects(context: dg.AssetExecutionContext,
-                    config: ReliefLoadConfig) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig, warehouse: WarehouseResource,
+                    landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
                                                           | dg.AssetCheckResult]:
-    settings = load_settings()
-    files = [f for f in relief_files(settings.landing_dir) if config.reload_all or is_new_or_changed(settings, f)]
-    waiting = [f for f in files if settling(f.path)]  # may still be being copied: loaded by a later run
+    settings = warehouse.loader_settings(landing.dir)
+    files = [f for f in relief_files(landing.dir) if config.reload_all or is_new_or_changed(settings, f)]
+    waiting = [f for f in files if landing.settling(f.path)]  # may still be being copied: loaded by a later run
     for f in waiting:
-        context.log.warning(settling_note(settings.landing_dir, f.path))
+        context.log.warning(landing.settling_note(f.path))
     files = [f for f in files if f not in waiting]
     loads = [load_landed_file(settings, f) for f in files]
     rejected = [ld.outcome for ld in loads if not ld.outcome.published]
