@@ -17,13 +17,16 @@ No ``from __future__ import annotations`` here: Dagster reads the fields' annota
 
 import contextlib
 import dataclasses
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from dagster_project.settings import (
+    DBT_PROJECT_DIR,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_ROLE_PREFIX,
     DEFAULT_SETTLE_SECONDS,
@@ -157,10 +160,22 @@ def _secret(settings: Settings, name: str, value: str | None) -> Any:
     return dg.EnvVar(name) if name in settings.secrets_in_environment else value
 
 
+def dbt_executable() -> str:
+    """The dbt of this virtual environment, so runs never pick up another dbt from PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_resource() -> DbtCliResource:
+    """dagster-dbt's CLI resource for the project in ``dbt/`` (its profile reads the warehouse path from
+    the environment the dbt asset gives the subprocess)."""
+    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=dbt_executable())
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
     """Every resource of the code location from one validated ``Settings``."""
     from dagster_project.alerts.state import state_path
-    from dagster_project.assets.transform import dbt_resource
 
     return {
         WAREHOUSE: WarehouseResource(

@@ -6,7 +6,6 @@ import fcntl
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,10 @@ from dagster_project.assets.ge_checks import ge_suite_check
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import ensure_raw_tables
 from dagster_project.quality.suites import MART_SUITE_NAMES
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WarehouseResource, dbt_executable
 from dagster_project.settings import DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def dbt_executable() -> str:
-    """The dbt of this virtual environment, so runs never pick up another dbt from PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
 
 
 def _newest_source_mtime() -> float:
@@ -127,10 +120,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = old
-
-
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
 
 
 MART_CHECKS = [ge_suite_check(name) for name in MART_SUITE_NAMES]
