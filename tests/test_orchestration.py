@@ -11,8 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
+from dagster_project.definitions import defs
 from dagster_project.orchestration import sensors as orchestration_sensors
+from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB
 from tests.knownanswer.landing import Landing
 from tests.knownanswer.scenario import RELIEF_2023_06, household_row, households_rows, members_rows
 

@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 
+from dagster_project.assets.transform import zengshou_dbt
 from dagster_project.ingest.load_state import DBT_STEP, SERVING_STEP, record_state, recorded_state
 from dagster_project.ingest.warehouse import connect
 from dagster_project.ingest.warehouse_lock import warehouse_lock
@@ -14,8 +15,10 @@ from dagster_project.serving.postgres import DEFAULT_ROLE_PREFIX
 from dagster_project.settings import Settings, load_settings
 
 SERVING_GROUP = "serving"
-MART_NAMES = ("kpi_scorecard", "dim_region", "fct_employment_duration", "fct_income_growth", "fct_relief_wage_ratio")
-MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
+# Every mart of the dbt project, from its manifest (the dbt assets' keys): the lineage names each mart
+# this asset publishes, so the asset graph shows serving downstream of every one, and a new mart joins
+# without a hand-kept list.
+MART_KEYS = sorted((key for key in zengshou_dbt.keys if key.path[0] == "marts"), key=lambda key: key.path)
 
 
 @dg.asset(
