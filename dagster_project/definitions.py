@@ -9,7 +9,7 @@ parameters; a malformed setting fails the load with the ConfigError naming it.
 import dagster as dg
 
 from dagster_project.assets.hr import HR_CHECKS, hr_platform
-from dagster_project.assets.monitoring import MONTHLY, monitoring_households, monitoring_members
+from dagster_project.assets.monitoring import monitoring_households, monitoring_members
 from dagster_project.assets.relief import relief_projects
 from dagster_project.assets.report import kpi_report
 from dagster_project.assets.serving import serving_publish
@@ -18,28 +18,6 @@ from dagster_project.orchestration import JOBS, SENSORS, hr_platform_daily
 from dagster_project.resources import build_resources
 from dagster_project.settings import Settings, load_settings
 
-MONITORING_JOB = "monitoring_snapshot"
-REFRESH_JOB = "refresh_warehouse"
-TRANSFORM_JOB = "transform_marts"
-
-monitoring_snapshot = dg.define_asset_job(
-    MONITORING_JOB,
-    selection=dg.AssetSelection.groups("monitoring"),
-    partitions_def=MONTHLY,
-    description="Load one month's monitoring export (members + households): validate, quarantine, publish.",
-)
-refresh_warehouse = dg.define_asset_job(
-    REFRESH_JOB,
-    selection=dg.AssetSelection.groups("hr_platform", "relief_ledger"),
-    description="Pull the HR platform incrementally and load new or changed 以工代赈 ledgers.",
-)
-transform_marts = dg.define_asset_job(
-    TRANSFORM_JOB,
-    selection=dg.AssetSelection.assets(zengshou_dbt, serving_publish, kpi_report)
-    | dg.AssetSelection.checks(*MART_CHECKS),
-    description="dbt build (staging → intermediate → marts, with dbt tests), the marts' GE suites, and "
-    "publishing the marts for BI (serving DuckDB file; PostgreSQL when ZENGSHOU_BI_DB_URL is set).",
-)
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """The code location for one validated ``Settings`` (``zengshou run`` passes its own)."""
@@ -47,7 +25,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[monitoring_members, monitoring_households, relief_projects, hr_platform, zengshou_dbt,
                 serving_publish, kpi_report],
         asset_checks=[*MART_CHECKS, *HR_CHECKS],
-        jobs=[monitoring_snapshot, refresh_warehouse, transform_marts, *JOBS],
+        jobs=JOBS,  # orchestration/jobs.py: every job and its name, once
         schedules=[hr_platform_daily(settings.hr_pull_cron)],
         sensors=SENSORS,
         resources=build_resources(settings),

@@ -1,7 +1,8 @@
 """`zengshou run`: materialise, in-process through Dagster, every asset for every snapshot in the
 landing dir that is new or changed, in dependency order, then say in one line how it went.
 
-Order: each new or changed monthly snapshot (members + households) in its own partitioned run;
+What is to do is decided by planning.plan, the planner the sensors use as well. Order: each new or
+changed monthly snapshot (members + households) in its own partitioned run;
 then the HR platform pull and the relief ledgers; then dbt, the marts' checks and publishing — only
 when the raw tables differ from what the published marts were built from (ingest/load_state.py), so a
 run over an unchanged landing dir changes nothing, and a run after one that died during dbt finishes
@@ -20,23 +21,10 @@ import dagster as dg
 from dagster_project.alerts import alert_on_run_result
 from dagster_project.alerts.dispatch import step_error
 from dagster_project.assets.hr import hr_pull_outcome
-from dagster_project.ingest.file_sources import (
-    MONITORING_HOUSEHOLDS,
-    MONITORING_MEMBERS,
-    LandedFile,
-    LandingError,
-    landing_skips,
-    monitoring_file,
-    monitoring_months,
-    not_landed_reason,
-    relief_files,
-    settling,
-    settling_note,
-)
-from dagster_project.ingest.load_state import loaded_shas, marts_outdated
-from dagster_project.ingest.readers import file_sha256
-from dagster_project.ingest.warehouse import check_warehouse_path, warehouse_reader
+from dagster_project.ingest.warehouse import check_warehouse_path
 from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
+from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB
+from dagster_project.planning import MARTS, Plan, plan, read_state
 from dagster_project.settings import Settings
 
 log = logging.getLogger("zengshou.run")
@@ -146,25 +134,14 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None,
 
 def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
                 progress: Callable[[str], None]) -> RunReport:
-    from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, build_definitions
+    from dagster_project.definitions import build_definitions
 
     # The same settings object the CLI checked: its resources are what every job of this run uses.
     defs = build_definitions(settings)
     instance = instance or _instance()
-    report = RunReport(skipped=landing_skips(settings.landing_dir))
-    for note in report.skipped:
-        log.info(note)
-    with warehouse_reader(settings.warehouse) as con:
-        loaded = loaded_shas(con) if con is not None else {}
-
-    def to_load(f: LandedFile) -> bool:
-        """The one notion of "already loaded" (ingest/load_state.py), shared with the sensors."""
-        return loaded.get((f.source.name, f.partition_key)) != file_sha256(f.path)
-
-    months = _plan_months(settings, report, to_load)
-    settle = settings.landing_settle_seconds
-    report.waiting += [settling_note(settings.landing_dir, f.path, settle=settle)
-                       for f in relief_files(settings.landing_dir) if settling(f.path, settle=settle) and to_load(f)]
+    report = RunReport()
+    todo = plan_run(settings, report)
+    months = [(m.month, m.asset_keys) for m in todo.months]
 
     monitoring_job = defs.resolve_job_def(MONITORING_JOB)
     for i, (month, keys) in enumerate(months, 1):
@@ -175,8 +152,24 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
         else:
             progress(f"[{i}/{len(months)}] monitoring {month} ({kinds}): FAILED (see the summary)")
 
+    if todo.hr_pull_due or todo.ledgers:  # the pull is always due here: `zengshou run` pulls every run
+        _refresh(defs.resolve_job_def(REFRESH_JOB), instance, report, settings, progress)
+
+    # Rebuild when the raw tables differ from what the published marts were built from: new loads, and
+    # also loads an earlier run made but never transformed (killed during dbt, disk full, dbt failed).
+    outdated = plan(read_state(settings.warehouse), settings.landing_dir, scope={MARTS},
+                    settle=settings.landing_settle_seconds).marts_outdated
+    if outdated:
+        progress(f"building the marts (dbt build, checks, serving file, report): {outdated} …")
+        report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
+        progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
+    return report
+
+
+def _refresh(refresh: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,
+             progress: Callable[[str], None]) -> None:
+    """The HR pull and the new or changed ledgers (the relief asset loads exactly those), in one run."""
     before = len(report.failures)
-    refresh = defs.resolve_job_def(REFRESH_JOB)
     result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(settings))
     alert_on_run_result(settings, result)
     failed, _, warned = _check_failures(result)
@@ -193,41 +186,25 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
              f" ({'ledgers loaded' if 'relief' in report.published else 'no new ledger'}, "
              f"{'HR data changed' if hr_changed else 'nothing new in HR'})")
 
-    # Rebuild when the raw tables differ from what the published marts were built from: new loads, and
-    # also loads an earlier run made but never transformed (killed during dbt, disk full, dbt failed).
-    with warehouse_reader(settings.warehouse) as con:
-        outdated = marts_outdated(con) if con is not None else "no warehouse yet"
-    if outdated:
-        progress(f"building the marts (dbt build, checks, serving file, report): {outdated} …")
-        report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
-        progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
-    return report
 
 
-def _plan_months(settings: Settings, report: RunReport,
-                 to_load: Callable[[LandedFile], bool]) -> list[tuple[str, list[dg.AssetKey]]]:
-    """(month, asset keys) to load. A month whose files are ambiguous (members.csv and members.xlsx) or
-    missing fails alone, with its reason; a month with a file still being written waits for a later run."""
-    months: list[tuple[str, list[dg.AssetKey]]] = []
-    for month in monitoring_months(settings.landing_dir):
-        try:
-            landed = [(s, monitoring_file(settings.landing_dir, month, s))
-                      for s in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS)]
-        except LandingError as exc:
-            report.failures.append(str(exc))
-            continue
-        for source, f in landed:
-            if f is None:
-                report.failures.append(not_landed_reason(settings.landing_dir, month, source))
-        files = [f for _source, f in landed if f is not None]
-        settle = settings.landing_settle_seconds
-        if busy := [f for f in files if settling(f.path, settle=settle)]:
-            report.waiting += [settling_note(settings.landing_dir, f.path, settle=settle) for f in busy]
-            continue
-        keys = [dg.AssetKey(f.source.raw_table.split(".")) for f in files if to_load(f)]
-        if keys:
-            months.append((month, keys))
-    return months
+def plan_run(settings: Settings, report: RunReport) -> Plan:
+    """The plan of this run (planning.plan, the one the sensors use too), written into the report: what
+    was skipped (notes), months whose files are ambiguous, missing or out of range (each fails alone,
+    with its reason), and files still being written (they wait for a later run; not a failure)."""
+    the_plan = plan(read_state(settings.warehouse), settings.landing_dir, settle=settings.landing_settle_seconds)
+    report.skipped += the_plan.skipped
+    for note in the_plan.skipped:
+        log.info(note)
+    report.failures += the_plan.problems
+    report.waiting += the_plan.waiting
+    return the_plan
+
+
+def _plan_months(settings: Settings, report: RunReport) -> list[tuple[str, list[dg.AssetKey]]]:
+    """(month, asset keys) to load, the report filled in by ``plan_run``. A month with one file missing
+    loads the file that has landed (and fails for the other)."""
+    return [(m.month, m.asset_keys) for m in plan_run(settings, report).months]
 
 
 def _relief_published(result: dg.ExecuteInProcessResult) -> bool:

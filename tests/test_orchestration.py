@@ -11,8 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
+from dagster_project.definitions import defs
 from dagster_project.orchestration import sensors as orchestration_sensors
+from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB
 from tests.knownanswer.landing import Landing
 from tests.knownanswer.scenario import RELIEF_2023_06, household_row, households_rows, members_rows
 
@@ -299,3 +300,55 @@ def test_a_load_rejected_for_a_data_reason_is_not_retried_until_the_file_changes
     landing.write_members("2023-01", members_rows("2023-01"))
     fixed = tick("monitoring_landing_sensor", instance, first.cursor)
     assert [(r.partition_key, r.asset_selection) for r in fixed.run_requests] == [("2023-01", [MEMBERS])]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The alert sensor's feed of finished runs: public Dagster API only
+# ---------------------------------------------------------------------------------------------------
+@dg.op
+def _fine_op() -> None:
+    pass
+
+
+@dg.op
+def _broken_op() -> None:
+    raise RuntimeError("broken on purpose")
+
+
+@dg.job
+def fine() -> None:
+    _fine_op()
+
+
+@dg.job
+def broken() -> None:
+    _broken_op()
+
+
+def test_the_feed_of_finished_runs_starts_from_now_and_misses_none():
+    """asset_check_alerts reads the runs that finished after its cursor (success and failure), oldest
+    first; its first tick starts after the newest finished run, so history is not alerted on again."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert orchestration_sensors.last_finished_run_id(instance) == 0
+    old = fine.execute_in_process(instance=instance)
+    start = orchestration_sensors.last_finished_run_id(instance)
+    assert orchestration_sensors.finished_runs(instance, 0)[0] == [(start, old.run_id)]
+
+    failed = broken.execute_in_process(instance=instance, raise_on_error=False)
+    succeeded = fine.execute_in_process(instance=instance)
+    runs, cursor = orchestration_sensors.finished_runs(instance, start)
+    assert [run_id for _, run_id in runs] == [failed.run_id, succeeded.run_id]
+    assert cursor == runs[-1][0] == orchestration_sensors.last_finished_run_id(instance)
+    assert orchestration_sensors.finished_runs(instance, cursor) == ([], cursor)
+    assert [r for _, r in orchestration_sensors.finished_runs(instance, start, job_names=("broken",))[0]] == [
+        failed.run_id]
+
+
+def test_no_private_dagster_api():
+    """Dagster's private modules (underscore-prefixed) change without notice between releases: none is used."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = [f"{p.relative_to(root)}:{n}" for folder in ("dagster_project", "tests", "bench")
+                 for p in sorted((root / folder).rglob("*.py"))
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if ("dagster." + "_") in line or ("from dagster" + "._") in line]
+    assert offenders == []

@@ -42,12 +42,12 @@ def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResour
                 "every finished run → one alert each to ZENGSHOU_ALERT_WEBHOOK_URL, once per batch.",
 )
 def asset_check_alerts(context: dg.SensorEvaluationContext, alerts: AlertsResource):
-    from dagster_project.orchestration.sensors import finished_runs
+    from dagster_project.orchestration.sensors import finished_runs, last_finished_run_id
 
     config = alerts.config()
     if context.cursor is None:
         # First tick: start from now rather than alerting on the whole history of the instance.
-        start = context.instance.event_log_storage.get_maximum_record_id() or 0
+        start = last_finished_run_id(context.instance)
         return dg.SensorResult(cursor=str(start), skip_reason="alerts start from now")
     runs, cursor = finished_runs(context.instance, int(context.cursor))
     found = [a for _, run_id in runs for a in alerts_for_stored_run(context.instance, run_id,

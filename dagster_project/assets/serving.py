@@ -5,13 +5,16 @@ import time
 
 import dagster as dg
 
+from dagster_project.assets.transform import zengshou_dbt
 from dagster_project.ingest.load_state import DBT_STEP, SERVING_STEP, record_state, recorded_state
 from dagster_project.resources import PublishingResource, WarehouseResource
 from dagster_project.serving import publish_postgres, publish_serving_file, serving_file_path
 
 SERVING_GROUP = "serving"
-MART_NAMES = ("kpi_scorecard", "dim_region", "fct_employment_duration", "fct_income_growth", "fct_relief_wage_ratio")
-MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
+# Every mart of the dbt project, from its manifest (the dbt assets' keys): the lineage names each mart
+# this asset publishes, so the asset graph shows serving downstream of every one, and a new mart joins
+# without a hand-kept list.
+MART_KEYS = sorted((key for key in zengshou_dbt.keys if key.path[0] == "marts"), key=lambda key: key.path)
 
 
 @dg.asset(

@@ -1,7 +1,7 @@
 """Schedules: the daily incremental pull of the HR platform (人社 就业信息系统).
 
-``hr_platform_pull`` is its own job (only the HR assets) so the schedule never re-reads the landing
-dir; ledgers and monthly exports are the landing sensors' business. When the HR database is
+``hr_platform_pull`` (orchestration/jobs.py) is its own job (only the HR assets) so the schedule
+never re-reads the landing dir; ledgers and monthly exports are the landing sensors' business. When the HR database is
 unreachable, the pull step retries with exponential backoff (``assets.hr``: 3 retries,
 ZENGSHOU_HR_RETRY_DELAY × 1, 2, 4, jittered), then the run fails and the run-failure alert goes out.
 The cron string is ``Settings.hr_pull_cron`` (checked by ``load_settings``: a bad one is a ConfigError naming
@@ -14,18 +14,10 @@ No ``from __future__ import annotations`` here: Dagster inspects the context par
 
 import dagster as dg
 
+from dagster_project.orchestration.jobs import hr_platform_pull
 from dagster_project.settings import DEFAULT_HR_PULL_CRON
 
-HR_PULL_JOB = "hr_platform_pull"
 TIMEZONE = "Asia/Shanghai"
-
-hr_platform_pull = dg.define_asset_job(
-    HR_PULL_JOB,
-    selection=dg.AssetSelection.groups("hr_platform"),
-    description="Incremental pull of the HR platform database (ZENGSHOU_HR_DB_URL): newest updated_at wins.",
-    tags={"zengshou/writer": "duckdb"},
-)
-
 
 
 def hr_platform_daily(cron: str = DEFAULT_HR_PULL_CRON) -> dg.ScheduleDefinition:

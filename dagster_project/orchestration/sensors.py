@@ -7,13 +7,13 @@
 - ``marts_after_loads``: the raw tables differ from what the published marts were built from → one
   ``transform_marts`` run, once no load is queued or running (so several loads give one rebuild).
 
-"Already loaded" has one meaning for the sensors, `zengshou run` and `make demo`: the latest attempt of
-each source partition in the warehouse's ``meta.load_batches`` read this very content
-(``ingest/load_state.py``). So a month `zengshou run` loaded is not loaded again by the daemon, a batch
-rejected for a data reason is alerted once and retried only when its file changes, and a load that
-failed for a transient reason (killed, disk full, the warehouse busy) recorded nothing and is requested
-again — with backoff: after n failed runs for the same content, the next request waits
-``retry_delay(n)`` (1, 2, 4 … 60 minutes) after the last failure.
+What is to do is decided by ``planning.plan``, the planner `zengshou run` and `make demo` use too;
+"already loaded" has one meaning for all of them: the latest attempt of each source partition in the
+warehouse's ``meta.load_batches`` read this very content (``ingest/load_state.py``). So a month
+`zengshou run` loaded is not loaded again by the daemon, a batch rejected for a data reason is alerted
+once and retried only when its file changes, and a load that failed for a transient reason (killed,
+disk full, the warehouse busy) recorded nothing and is requested again — with backoff: after n failed
+runs for the same content, the next request waits ``retry_delay(n)`` (1, 2, 4 … 60 minutes) after the last failure.
 
 The sensors read ``meta`` under the shared warehouse lock without waiting: while a run writes, a tick
 just says so and looks again next time (DuckDB has one writer; a reader must never make a run fail).
@@ -28,41 +28,22 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.assets.monitoring import MONTHLY
 from dagster_project.assets.relief import RELIEF_KEY
-from dagster_project.ingest.file_sources import (
-    MONITORING_HOUSEHOLDS,
-    MONITORING_MEMBERS,
-    LandingError,
-    landing_skips,
-    monitoring_file,
-    monitoring_months,
-    relief_files,
-    settle_seconds,
-    settling,
-)
-from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
 from dagster_project.ingest.readers import file_sha256
-from dagster_project.ingest.warehouse import warehouse_reader
 from dagster_project.ingest.warehouse_lock import WarehouseBusy
+from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, WRITER_TAG
+from dagster_project.planning import MARTS, MONITORING, RELIEF, WarehouseState, plan, read_state
 from dagster_project.resources import LandingResource, WarehouseResource
 
 log = logging.getLogger("zengshou.sensors")
 
-# Names of the jobs in dagster_project.definitions (referenced by name: definitions imports this module).
-MONITORING_JOB = "monitoring_snapshot"
-REFRESH_JOB = "refresh_warehouse"
-TRANSFORM_JOB = "transform_marts"
-
 TRIGGER_TAG = "zengshou/trigger"
-# Runs write the single-writer DuckDB warehouse; an instance can cap runs by this tag as well as by
-# run_queue.max_concurrent_runs (dagster_home.yaml): concurrency.runs.tag_concurrency_limits.
-WRITER_TAG = {"zengshou/writer": "duckdb"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -106,8 +87,13 @@ def _fingerprint(path: Path, cached: Seen | None) -> Seen:
     return Seen(st.st_size, st.st_mtime_ns, file_sha256(path))
 
 
-def _settling(path: Path, now: float, settle: float) -> bool:
-    return settling(path, now, settle)  # one definition, shared with the assets and `zengshou run`
+def _hasher(state: Cursor, landing_dir: Path):
+    """The planner's ``sha256``: through the cursor's cache, which it keeps up to date."""
+    def sha256(path: Path) -> str:
+        rel = path.relative_to(landing_dir).as_posix()
+        state.files[rel] = _fingerprint(path, state.files.get(rel))
+        return state.files[rel].sha256
+    return sha256
 
 
 def _short(sha: str | None) -> str:
@@ -168,95 +154,69 @@ def _request(cursor: Cursor, slot: str, content: str, now: float, **kwargs) -> d
 # --------------------------------------------------------------------------------------------------
 # Monthly monitoring exports
 # --------------------------------------------------------------------------------------------------
-def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: dict[tuple[str, str], str | None],
+def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[tuple[str, str], str | None],
                         instance: dg.DagsterInstance | None = None,
                         settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
     """(run requests, new cursor, notes) for the monthly exports in ``landing_dir``; ``loaded`` is
-    ``load_state.loaded_shas`` of the warehouse (what the latest attempt of each partition read)."""
-    settle = settle_seconds() if settle is None else settle
+    ``load_state.loaded_shas`` of the warehouse (what the latest attempt of each partition read).
+    Unlike `zengshou run`, a month with one file missing is not loaded until both have landed."""
     state = Cursor.load(cursor)
-    valid_months = set(MONTHLY.get_partition_keys())
     now = time.time()
+    todo = plan(WarehouseState(loaded), landing_dir, scope={MONITORING}, settle=settle, now=now,
+                sha256=_hasher(state, landing_dir))
+    notes = [*todo.skipped, *todo.problems, *todo.waiting]  # what is not loaded (a 2021-9 folder…), and why
+    for month in todo.up_to_date:
+        state.requested.pop(month, None)
     requests: list[dg.RunRequest] = []
-    notes: list[str] = landing_skips(landing_dir)  # what is not loaded (a 2021-9 folder…), and why
-    for month in monitoring_months(landing_dir):
-        if month not in valid_months:
-            notes.append(f"monitoring/{month}: not a partition of the monitoring assets (2021-01 … next month)")
-            continue
-        try:
-            landed = [monitoring_file(landing_dir, month, s) for s in (MONITORING_MEMBERS, MONITORING_HOUSEHOLDS)]
-        except LandingError as exc:
-            notes.append(str(exc))
-            continue
-        if any(f is None for f in landed):
-            missing = [s.name.split(".")[1] for s, f in zip((MONITORING_MEMBERS, MONITORING_HOUSEHOLDS), landed,
-                                                             strict=True) if f is None]
-            notes.append(f"monitoring/{month}: waiting for {', '.join(missing)}")
-            continue
-        files = [f for f in landed if f is not None]
-        if any(_settling(f.path, now, settle) for f in files):
-            notes.append(f"monitoring/{month}: a file is still being written; looking again next tick")
-            continue
-        to_load, parts = [], []
-        for f in files:
-            rel = f.path.relative_to(landing_dir).as_posix()
-            current = _fingerprint(f.path, state.files.get(rel))
-            state.files[rel] = current
-            if loaded.get((f.source.name, f.partition_key)) != current.sha256:
-                to_load.append(f)
-                parts.append(f"{f.source.name.split('.')[1]}={_short(current.sha256)}")
-        if not to_load:
-            state.requested.pop(month, None)
-            continue
-        content = f"monitoring:{month}:" + ",".join(parts)
-        go, note = should_request(instance, state, month, content, now)
+    for load in todo.months:
+        if not load.complete:
+            continue  # the missing file is in the notes
+        parts = [f"{f.source.name.split('.')[1]}={_short(sha)}" for f, sha in zip(load.files, load.sha256, strict=True)]
+        content = f"monitoring:{load.month}:" + ",".join(parts)
+        go, note = should_request(instance, state, load.month, content, now)
         if note:
             notes.append(note)
         if go:
             requests.append(_request(
-                state, month, content, now, job_name=MONITORING_JOB, partition_key=month,
-                asset_selection=[dg.AssetKey(f.source.raw_table.split(".")) for f in to_load],
-                tags={"zengshou/files": ",".join(f.path.relative_to(landing_dir).as_posix() for f in to_load)}))
+                state, load.month, content, now, job_name=MONITORING_JOB, partition_key=load.month,
+                asset_selection=load.asset_keys,
+                tags={"zengshou/files": ",".join(f.path.relative_to(landing_dir).as_posix() for f in load.files)}))
     return requests, state.dump(), notes
 
 
 # --------------------------------------------------------------------------------------------------
 # Relief ledgers
 # --------------------------------------------------------------------------------------------------
-def relief_requests(landing_dir: Path, cursor: str | None, loaded: dict[tuple[str, str], str | None],
+def relief_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[tuple[str, str], str | None],
                     instance: dg.DagsterInstance | None = None,
                     settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
-    settle = settle_seconds() if settle is None else settle
+    """(run requests, new cursor, notes) for the ledgers: one refresh run while any is new or changed,
+    none while one of those is still being copied (the run loads every new or changed ledger at once)."""
     state = Cursor.load(cursor)
     now = time.time()
-    files = relief_files(landing_dir)
-    if any(_settling(f.path, now, settle) for f in files):
-        return [], state.dump(), ["relief: a ledger is still being written; looking again next tick"]
-    to_load: list[str] = []
-    for f in files:
-        rel = f.path.relative_to(landing_dir).as_posix()
-        current = _fingerprint(f.path, state.files.get(rel))
-        state.files[rel] = current
-        if loaded.get((f.source.name, f.partition_key)) != current.sha256:
-            to_load.append(f"{rel}={_short(current.sha256)}")
-    if not to_load:
+    todo = plan(WarehouseState(loaded), landing_dir, scope={RELIEF}, settle=settle, now=now,
+                sha256=_hasher(state, landing_dir))
+    if todo.ledgers_waiting:
+        return [], state.dump(), ["relief: a ledger is still being written; looking again next tick",
+                                  *todo.waiting]
+    if not todo.ledgers:
         state.requested.pop("relief", None)
-        return [], state.dump(), []
+        return [], state.dump(), todo.skipped
+    to_load = [f"{ld.file.path.relative_to(landing_dir).as_posix()}={_short(ld.sha256)}" for ld in todo.ledgers]
     content = "relief:" + hashlib.sha256("\n".join(to_load).encode()).hexdigest()[:16]
     go, note = should_request(instance, state, "relief", content, now)
     requests = [_request(state, "relief", content, now, job_name=REFRESH_JOB, asset_selection=[RELIEF_KEY],
                          tags={"zengshou/files": ",".join(c.split("=")[0] for c in to_load)[:2000]})] if go else []
-    return requests, state.dump(), [note] if note else []
+    return requests, state.dump(), [*todo.skipped, note] if note else todo.skipped
 
 
-def _read_meta(context: dg.SensorEvaluationContext, warehouse: Path, read) -> tuple[bool, object]:
-    """(ok, value) of ``read(con)`` on the warehouse's meta tables, without waiting for a running writer."""
+def _read_state(context: dg.SensorEvaluationContext, warehouse: Path) -> WarehouseState | None:
+    """The warehouse's load and marts state without waiting for a running writer (None: it is busy)."""
     try:
-        with warehouse_reader(warehouse, timeout=0) as con:
-            return True, read(con) if con is not None else read(None)
+        return read_state(warehouse, wait=False)
     except WarehouseBusy as exc:
         context.log.info(f"warehouse busy: {exc}")
-        return False, None
+        return None
 
 
 NO_LANDING_DIR = "ZENGSHOU_LANDING_DIR does not exist"
@@ -284,10 +244,10 @@ def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: Wa
                               landing: LandingResource):
     if not landing.exists():
         return dg.SkipReason(NO_LANDING_DIR)
-    ok, loaded = _read_meta(context, warehouse.file, lambda con: loaded_shas(con) if con else {})
-    if not ok:
+    state = _read_state(context, warehouse.file)
+    if state is None:
         return dg.SkipReason(BUSY)
-    requests, cursor, notes = monitoring_requests(landing.dir, context.cursor, loaded, context.instance,
+    requests, cursor, notes = monitoring_requests(landing.dir, context.cursor, state.loaded, context.instance,
                                                   settle=landing.settle_seconds)
     return _result(context, requests, cursor, notes, landing.dir)
 
@@ -304,10 +264,10 @@ def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
                           landing: LandingResource):
     if not landing.exists():
         return dg.SkipReason(NO_LANDING_DIR)
-    ok, loaded = _read_meta(context, warehouse.file, lambda con: loaded_shas(con) if con else {})
-    if not ok:
+    state = _read_state(context, warehouse.file)
+    if state is None:
         return dg.SkipReason(BUSY)
-    requests, cursor, notes = relief_requests(landing.dir, context.cursor, loaded, context.instance,
+    requests, cursor, notes = relief_requests(landing.dir, context.cursor, state.loaded, context.instance,
                                               settle=landing.settle_seconds)
     return _result(context, requests, cursor, notes, landing.dir)
 
@@ -315,18 +275,21 @@ def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
 # --------------------------------------------------------------------------------------------------
 # Marts after loads
 # --------------------------------------------------------------------------------------------------
+_FINISHED_EVENTS = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
+
+
 def finished_runs(instance: dg.DagsterInstance, after: int, job_names: tuple[str, ...] | None = None,
                   limit: int = 100) -> tuple[list[tuple[int, str]], int]:
     """(storage id, run id) of runs that succeeded or failed after storage id ``after``, oldest first,
-    and the storage id to continue from (the alert sensor's feed)."""
-    from dagster._core.event_api import RunStatusChangeRecordsFilter
-
+    and the storage id to continue from (the alert sensor's feed). Public API only: the instance's
+    ``fetch_run_status_changes`` with ``dg.RunStatusChangeRecordsFilter``."""
     found: list[tuple[int, str]] = []
     cutoffs: list[int] = []
-    for event_type in (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE):
+    for event_type in _FINISHED_EVENTS:
         # (job_names in the filter is not supported by the SQL event storages: filter here)
         result = instance.fetch_run_status_changes(
-            RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after), limit=limit, ascending=True)
+            dg.RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after), limit=limit,
+            ascending=True)
         found += [(r.storage_id, r.run_id) for r in result.records
                   if job_names is None or r.event_log_entry.job_name in job_names]
         if result.has_more and result.records:
@@ -334,6 +297,13 @@ def finished_runs(instance: dg.DagsterInstance, after: int, job_names: tuple[str
     cutoff = min(cutoffs) if cutoffs else None
     found = sorted(f for f in found if cutoff is None or f[0] <= cutoff)
     return found, (cutoff if cutoff is not None else max([after, *(f[0] for f in found)]))
+
+
+def last_finished_run_id(instance: dg.DagsterInstance) -> int:
+    """Storage id of the newest run success or failure (0 when none): where a feed "from now" starts."""
+    latest = [instance.fetch_run_status_changes(event_type, limit=1, ascending=False).records
+              for event_type in _FINISHED_EVENTS]
+    return max((records[0].storage_id for records in latest if records), default=0)
 
 
 def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: dg.DagsterInstance | None,
@@ -367,13 +337,13 @@ def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseR
                       landing: LandingResource):
     if not landing.exists():
         return dg.SkipReason(NO_LANDING_DIR)
-    ok, state = _read_meta(context, warehouse.file,
-                           lambda con: (marts_outdated(con), raw_state(con)) if con else (None, "empty"))
-    if not ok:
+    state = _read_state(context, warehouse.file)
+    if state is None:
         return dg.SkipReason(BUSY)
-    outdated, raw = state
+    todo = plan(state, landing.dir, scope={MARTS})
     # Any run still queued or running (a load, a backfill, a transform launched from the UI) may change
     # the raw tables or publish the marts itself: decide after it, so several loads give one rebuild.
     runs_pending = bool(context.instance.get_run_records(dg.RunsFilter(statuses=_UNFINISHED), limit=1))
-    requests, cursor, skip = marts_request(outdated, raw, context.cursor, context.instance, runs_pending)
+    requests, cursor, skip = marts_request(todo.marts_outdated, todo.raw_state, context.cursor, context.instance,
+                                           runs_pending)
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else skip)

@@ -384,7 +384,7 @@ def test_run_plan_fails_an_ambiguous_month_alone_and_waits_for_a_file_being_copi
             os.utime(path, (old, old))
     monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "600")
     report = RunReport()
-    months = _plan_months(settings, report, to_load=lambda landed: True)  # an empty warehouse: all to load
+    months = _plan_months(settings, report)  # an empty warehouse: all to load
     assert [(m, sorted(k.path[-1] for k in keys)) for m, keys in months] == [
         ("2023-01", ["monitoring_households", "monitoring_members"])]
     assert report.failures == ["monitoring/2023-03: more than one members file (members.csv, members.xlsx);"
