@@ -75,6 +75,9 @@ class TrendPoint:
     prefecture_min: float | None
     prefecture_max: float | None
     target: float | None
+    # the province row's status as the mart decided it (met / not_met / no_target / no_data): the report
+    # colours points by it and never compares a value with its target itself
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,8 @@ def _trends(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, list[Trend
                max(case when region_level = 'province' then actual_value end),
                min(case when region_level = 'prefecture' then actual_value end),
                max(case when region_level = 'prefecture' then actual_value end),
-               max(case when region_level = 'province' then target_value end)
+               max(case when region_level = 'province' then target_value end),
+               max(case when region_level = 'province' then status end)
         from marts.kpi_scorecard
         where kpi_code in (select unnest(?::varchar[]))
           and as_of_month <= ? and year = ?
@@ -266,8 +270,8 @@ def _trends(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, list[Trend
         [list(TREND_KPIS), month, month.year],
     ).fetchall()
     out: dict[str, list[TrendPoint]] = {code: [] for code in TREND_KPIS}
-    for code, m, prov, lo, hi, target in rows:
-        out[code].append(TrendPoint(m, _float(prov), _float(lo), _float(hi), _float(target)))
+    for code, m, prov, lo, hi, target, status in rows:
+        out[code].append(TrendPoint(m, _float(prov), _float(lo), _float(hi), _float(target), status))
     return out
 
 

@@ -65,11 +65,3 @@ def fmt_money(value: float | None) -> str:
 def fmt_percent(value: float | None) -> str:
     return "—" if _missing(value) else f"{value * 100:.1f}%"  # type: ignore[operator]
 
-
-def meets(value: float | None, target: float | None, comparator: str | None) -> bool | None:
-    """Whether a value meets its target (None when either side is missing): used to colour chart points."""
-    if _missing(value) or _missing(target) or not comparator:
-        return None
-    assert value is not None and target is not None
-    return {">=": value >= target, "<=": value <= target, ">": value > target, "<": value < target,
-            "=": value == target}.get(comparator)

@@ -13,7 +13,7 @@ import math
 from html import escape
 
 from dagster_project.report.data import TrendPoint
-from dagster_project.report.fmt import fmt_target, fmt_value, is_percent, meets
+from dagster_project.report.fmt import fmt_target, fmt_value, is_percent
 
 WIDTH, HEIGHT = 440, 250
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 26, 34
@@ -148,8 +148,8 @@ def line_chart(points: list[TrendPoint], *, title: str, unit: str, comparator: s
     for x, p in zip(xs, points, strict=True):
         if p.province is None:
             continue
-        ok = meets(p.province, p.target, comparator)
-        fill = COLOR_MET if ok else COLOR_NOT_MET if ok is False else COLOR_LINE
+        # the mart's status (macro kpi_status), not a comparison redone here
+        fill = {"met": COLOR_MET, "not_met": COLOR_NOT_MET}.get(p.status or "", COLOR_LINE)
         y = y_of(p.province)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{fill}" stroke="#fff" stroke-width="1.5">'
                      f"<title>{p.month:%Y-%m} {escape(fmt_value(p.province, unit))}</title></circle>")

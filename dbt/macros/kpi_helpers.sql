@@ -105,3 +105,29 @@
 {% macro applicable_target(target_expr, scope_expr, level_expr) -%}
     case when {{ scope_expr }} = 'all' or {{ scope_expr }} = {{ level_expr }} then {{ target_expr }} end
 {%- endmacro %}
+
+{#- Key-group labels (issue 3 §2, kpi_scorecard_by_group), the ONE place they are written:
+      key_assistance_group  国家乡村振兴重点帮扶县 of the county: 是 (flag 1), 否 (not a former poverty
+                            county: key assistance counties were designated only among former poverty
+                            counties), 未知 (former poverty county with a blank flag, or county unknown).
+                            Unknown is never turned into 否.
+      relocated_group       易地扶贫搬迁户 of the household: 是 / 否 / 未知 (blank or no household row)
+      category_group        监测对象类别 of the household; blank (or no household row) -> 非监测对象
+    `county` is an int_regions_listed row (county level), `household` an int_households_deduplicated row. -#}
+{% macro key_group_labels(county, household) -%}
+    case
+        when {{ county }}.is_key_assistance_county then '是'
+        when {{ county }}.is_key_assistance_county = false or {{ county }}.is_former_poverty_county = false then '否'
+        else '未知'
+    end                                                                              as key_assistance_group,
+    case {{ household }}.is_relocated when true then '是' when false then '否' else '未知' end as relocated_group,
+    coalesce(nullif(trim({{ household }}.monitoring_category), ''), '非监测对象')      as category_group
+{%- endmacro %}
+
+{#- 返乡回流, the ONE rule (SPEC §2.3, kpi_scorecard_by_group, the early-warning list): a person who
+    worked out of county (县外省内 / 省外 / 国外) in the earlier snapshot has come back when now not
+    employed or working 县内. The caller says which earlier snapshot (prior year-end for the key
+    groups, the previous snapshot of Y for the worklist) and passes that snapshot's is_out_of_county. -#}
+{% macro has_returned(was_out_of_county, is_employed, work_region) -%}
+    ({{ was_out_of_county }} and (not {{ is_employed }} or {{ work_region }} = '县内'))
+{%- endmacro %}

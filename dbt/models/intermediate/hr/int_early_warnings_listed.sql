@@ -93,8 +93,7 @@ flagged as (
     union all
     select p.*, 'returned'
     from paired as p
-    where p.previous_out_of_county
-      and (not p.is_employed or p.work_region = '县内')
+    where {{ has_returned('p.previous_out_of_county', 'p.is_employed', 'p.work_region') }}
     union all
     select p.*, 'unserved'
     from paired as p
