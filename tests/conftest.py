@@ -17,6 +17,12 @@ from tests import pg
 os.environ.setdefault("ZENGSHOU_LANDING_SETTLE_SECONDS", "0")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--snapshot-update", action="store_true", default=False,
+                     help="rewrite tests/snapshots/*.json from the code instead of comparing with them "
+                          "(tests/test_definitions.py)")
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

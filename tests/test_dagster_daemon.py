@@ -9,6 +9,7 @@ landing set, so the final scorecard is checked against values worked out on pape
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -27,12 +28,15 @@ from tests.knownanswer import scenario as sc
 from tests.knownanswer.checks import mismatches, report
 from tests.knownanswer.conftest import new_scenario
 from tests.knownanswer.pipeline import SCORECARD_COLS
+from tests.test_definitions import SNAPSHOT
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 MONITORING = [["raw", "monitoring_members"], ["raw", "monitoring_households"]]
 ASSETS = "{ assetNodes { assetKey { path } isPartitioned isMaterializable } }"
+GROUPS = """{ assetNodes { assetKey { path } groupName
+              assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }"""
 
 
 def _free_port() -> int:
@@ -95,6 +99,19 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_the_webserver_serves_what_the_definitions_snapshot_says(dev) -> None:
+    """The one real UI smoke test (it replaced tests/test_dagster_ui.py, which started a webserver of its
+    own for this): the running webserver's GraphQL API serves every asset in its group with its checks,
+    exactly as tests/snapshots/definitions.json (tests/test_definitions.py, in process) records them."""
+    snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    nodes = dev["api"].query(GROUPS)["assetNodes"]
+    served = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in nodes}
+    assert served == {k: a["group"] for k, a in snapshot["assets"].items()}
+    checks = {f"{'/'.join(n['assetKey']['path'])}:{c['name']}": {"blocking": c["blocking"]}
+              for n in nodes for c in n["assetChecksOrError"]["checks"]}
+    assert checks == snapshot["asset_checks"]
 
 
 def _all_finished(api: Api) -> list[dict] | None:
