@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.knownanswer.landing import Landing
 from tests.knownanswer.pipeline import RunResult, Scenario, run_pipeline
+from tests.once import built_once
 
 from . import scenario as sc
 
@@ -27,22 +28,32 @@ class Published:
             pytest.fail(f"`zengshou run` exited {self.run.returncode}, expected 0:\n{self.run.tail()}")
 
 
-def _run(root: Path, **extra_env: str) -> Published:
+def _scenario(root: Path, extra_env: dict[str, str]) -> Scenario:
     landing = Landing(root / "landing")
-    sc.build(landing)
     warehouse = root / "warehouse" / "zengshou.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    scenario = Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env))
-    return Published(scenario, run_pipeline(scenario))
+    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env))
+
+
+def _run(tmp_path_factory: pytest.TempPathFactory, name: str, **extra_env: str) -> Published:
+    """Build the scenario and `zengshou run` once per test session, shared by every file of this package
+    and by the xdist workers (tests/once.py)."""
+
+    def build(root: Path) -> dict:
+        sc.build(Landing(root / "landing"))
+        return asdict(run_pipeline(_scenario(root, extra_env)))
+
+    root, run = built_once(tmp_path_factory, name, build)
+    return Published(_scenario(root, extra_env), RunResult(**run))
 
 
 @pytest.fixture(scope="session")
 def hr_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """The scenario with the default reconciliation tolerance (0.05, env unset)."""
-    return _run(tmp_path_factory.mktemp("hr_default"))
+    return _run(tmp_path_factory, "hr_default")
 
 
 @pytest.fixture(scope="session")
 def hr_run_tolerant(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """The same scenario with ZENGSHOU_RECONCILIATION_TOLERANCE=1.0 (every mismatch rate is within it)."""
-    return _run(tmp_path_factory.mktemp("hr_tolerant"), ZENGSHOU_RECONCILIATION_TOLERANCE="1.0")
+    return _run(tmp_path_factory, "hr_tolerant", ZENGSHOU_RECONCILIATION_TOLERANCE="1.0")
