@@ -85,24 +85,28 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
 # such files on one worker, but under pytest 9 it does not group: xdist tags the group onto
 # `item._nodeid`, which pytest 9 no longer reads.)
 # The files are handed out in collection order (--no-loadscope-reorder), and this hook puts the longest
-# first (measured, serially, longest first), so the two workers finish together instead of one of them
-# starting a 5-minute file at the end. Files sharing a session fixture sit next to each other.
+# first (the order measured in CI before, longest first), so the two workers finish together instead of
+# one of them starting a 5-minute file at the end. A worker is handed its next file while it still runs
+# the last two tests of the current one, so files alternate between the workers: the files sharing a
+# session fixture are spread out (facts, privacy, scorecard; demo e2e, report), so that the second of them
+# comes up once the first has built the fixture, not while its other worker waits for it.
 LONGEST_FIRST = (
     "tests/test_dagster_daemon.py",
-    "tests/knownanswer/test_recovery.py",
     "tests/test_bench_smoke.py",
+    "tests/knownanswer/test_facts.py",  # main_run / mixed_run
     "tests/knownanswer/test_landing_faults.py",
     "tests/knownanswer/test_lifecycle.py",
-    "tests/knownanswer/test_facts.py",  # main_run / mixed_run
     "tests/knownanswer/test_privacy_and_formats.py",
+    "tests/knownanswer/test_recovery.py",
     "tests/knownanswer/test_scorecard.py",
     "tests/knownanswer/test_cli_errors.py",
     "tests/test_demo_end_to_end.py",  # demo_pipeline
+    "tests/knownanswer_hr/",  # hr_run (+ its copy hr_run_tolerant)
     "tests/test_report.py",
-    "tests/knownanswer_hr/",  # hr_run / hr_run_tolerant
     "tests/knownanswer/test_bad_rows.py",
     "tests/knownanswer/test_damaged_exports.py",
     "tests/knownanswer/test_member_without_household.py",
+    "tests/serving/",
 )
 
 
