@@ -29,7 +29,7 @@ demo: setup $(DAGSTER_HOME_DIR)/dagster.yaml
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: setup
 	$(VENV)/bin/ruff check .

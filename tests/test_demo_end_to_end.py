@@ -5,6 +5,7 @@ sit near the notice's 83.13% (the simulator is calibrated to it, and the pipelin
 a second run must change nothing, and no personal value may reach the marts.
 """
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(demo_pipeline: dict) -> dict:
-    return demo_pipeline
+def demo(demo_pipeline: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The session's demo pipeline with a warehouse (and Dagster home) of this file's own: the second
+    `zengshou run` below writes to it, while tests/test_report.py may be reading the shared warehouse on
+    the other xdist worker. The landing dir is shared: a run only reads it."""
+    own = tmp_path_factory.mktemp("demo_own")
+    warehouse = own / "wh" / "zengshou.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy2(demo_pipeline["warehouse"], warehouse)
+    (own / "dagster_home").mkdir()
+    env = {**demo_pipeline["env"], "ZENGSHOU_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(own / "dagster_home")}
+    return {**demo_pipeline, "env": env, "warehouse": warehouse}
 
 
 def _con(demo: dict) -> duckdb.DuckDBPyConnection:

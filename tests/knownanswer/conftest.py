@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.once import built_once
 
 from . import scenario as sc
 from .landing import FileStyle, Landing
@@ -40,12 +42,27 @@ def new_scenario(root: Path, **extra_env: str) -> tuple[Scenario, Landing]:
     return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env)), landing
 
 
+def published_once(tmp_path_factory: pytest.TempPathFactory, name: str, styles: sc.Styles | None = None) -> Published:
+    """The scenario written in ``styles`` and `zengshou run` once per test session, shared by the test files
+    (and xdist workers) that read it (tests/once.py)."""
+
+    def build(root: Path) -> dict:
+        scenario, landing = new_scenario(root)
+        if styles is None:
+            sc.build(landing)
+        else:
+            sc.build(landing, styles=styles)
+        return asdict(run_pipeline(scenario))
+
+    root, run = built_once(tmp_path_factory, name, build)
+    scenario, landing = new_scenario(root)
+    return Published(scenario, landing, RunResult(**run))
+
+
 @pytest.fixture(scope="session")
 def main_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """The known-answer scenario: every file plain UTF-8 CSV."""
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("main"))
-    sc.build(landing)
-    return Published(scenario, landing, run_pipeline(scenario))
+    return published_once(tmp_path_factory, "main")
 
 
 # The same people and values in every export variation SPEC §3.1 / §3.3 allows.
@@ -70,6 +87,4 @@ MIXED_STYLES = sc.Styles(
 @pytest.fixture(scope="session")
 def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """The same scenario written as GB18030 / UTF-8-BOM / xlsx, reordered, with extra columns."""
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("mixed"))
-    sc.build(landing, styles=MIXED_STYLES)
-    return Published(scenario, landing, run_pipeline(scenario))
+    return published_once(tmp_path_factory, "mixed", MIXED_STYLES)
