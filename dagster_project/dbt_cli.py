@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from dagster_project.assets.transform import dbt_executable
+from dagster_project.dbt_manifest import dbt_executable
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 

@@ -1,70 +1,23 @@
 """The dbt project as Dagster assets (staging -> intermediate -> marts), its tests as asset checks, and
 Great Expectations suites on the marts as further asset checks."""
 
-import fcntl
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.assets.ge_checks import ge_suite_check
+from dagster_project.dbt_manifest import dbt_executable, ensure_manifest
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import connect, ensure_raw_tables
 from dagster_project.ingest.warehouse_lock import warehouse_lock
-from dagster_project.quality.suites import MART_SUITE_NAMES
+from dagster_project.marts import mart_names
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def dbt_executable() -> str:
-    """The dbt of this virtual environment, so runs never pick up another dbt from PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-def _newest_source_mtime() -> float:
-    files = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"}
-             and "target" not in p.parts and "logs" not in p.parts]
-    files += list(DBT_PROJECT_DIR.parent.joinpath("seeds").glob("*"))
-    return max((p.stat().st_mtime for p in files), default=0.0)
-
-
-def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, seed or yml.
-
-    ``DbtProject.prepare_if_dev`` only runs under ``dagster dev``; ``zengshou run`` and tests load the
-    definitions directly, so they need the same preparation here.
-    """
-    manifest = DBT_PROJECT.manifest_path
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    # One parser at a time: processes that load the definitions together (the UI's code server and a
-    # `zengshou run`, parallel test workers) would otherwise write dbt/target at the same time.
-    with open(manifest.parent / ".parse.lock", "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-                _parse()
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-    return manifest
-
-
-def _parse() -> None:
-    env = {**os.environ, **load_settings().dbt_env()}
-    proc = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
 
 
 class ZengshouDbtTranslator(DagsterDbtTranslator):
@@ -111,4 +64,5 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
 
 
-MART_CHECKS = [ge_suite_check(name) for name in MART_SUITE_NAMES]
+# One GE suite check per mart model of the manifest (quality/suites.py generates a suite for each).
+MART_CHECKS = [ge_suite_check(f"marts.{name}") for name in mart_names()]
