@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dagster_project.report.cli import add_report_parser, run_report
-from dagster_project.settings import ConfigError, load_settings, log_level
+from dagster_project.settings import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -65,9 +66,8 @@ def _simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run() -> int:
-    settings = load_settings()  # configuration errors surface before the heavy imports
-    settings.require_landing_dir()
+def _run(settings: Settings) -> int:
+    settings.require_landing_dir()  # configuration errors surface before the heavy imports
     from dagster_project.runner import run
 
     report = run(settings)
@@ -75,24 +75,23 @@ def _run() -> int:
     return report.exit_code
 
 
-def _demo() -> int:
+def _demo(settings: Settings) -> int:
     """Simulate, run and say where to look — in at most ~30 lines: a line per step, then the summary.
     Everything else (Dagster's event log, dbt's output, alerts, warnings) goes to a log file it names."""
     from dagster_project.runner import run
     from dagster_project.simulate import simulate
 
-    settings = load_settings()
+    # The log file gets everything (INFO); the terminal only `say`.
+    settings = dataclasses.replace(settings, log_level="INFO")
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.warehouse.parent / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    os.environ["ZENGSHOU_LOG_LEVEL"] = "INFO"  # the log file gets everything; the terminal only `say`
     logging.getLogger().setLevel(logging.INFO)
     with output_to(log_path) as say:
         say(f"zengshou demo — full log: {log_path}")
         say(f"simulating demo data (≈20k people, 2022-01..2023-03) into {settings.landing_dir} …")
         simulate(settings.landing_dir, scale="demo")
         # The demo wrote its files itself, completely: no file of it is still being copied.
-        os.environ["ZENGSHOU_LANDING_SETTLE_SECONDS"] = "0"
-        report = run(settings, progress=say)
+        report = run(dataclasses.replace(settings, landing_settle_seconds=0.0), progress=say)
         say(report.summary())
         if report.published or report.transformed:
             from dagster_project.report import build_report
@@ -138,21 +137,24 @@ def output_to(log_path: Path) -> Iterator[Callable[[str], None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        level = log_level()
-    except ConfigError as exc:  # before logging is set up, so the one line is all that is printed
+        # Every setting, checked once before anything runs: a malformed one is the one line printed
+        # (exit 2). `simulate` needs none of them, but a typo is reported there too.
+        settings = load_settings()
+    except ConfigError as exc:
         print(f"zengshou: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    logging.getLogger().setLevel(settings.log_level)
     try:
         if args.command == "simulate":
             return _simulate(args)
         if args.command == "run":
-            return _run()
+            return _run(settings)
         if args.command == "report":
-            return run_report(args)
-        return _demo()
+            return run_report(args, settings)
+        return _demo(settings)
     except ConfigError as exc:
         print(f"zengshou: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,13 +10,18 @@ from __future__ import annotations
 import os
 import sys
 
-from dagster_project.dbt_manifest import dbt_executable
-from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+from dagster_project.assets.transform import dbt_executable
+from dagster_project.settings import DBT_PROJECT_DIR, ConfigError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    env = {**os.environ, **load_settings().dbt_env()}
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # the same one line and exit 2 as `zengshou`
+        print(f"zengshou: configuration error: {exc}", file=sys.stderr)
+        return 2
+    env = {**os.environ, **settings.dbt_env()}
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     os.execvpe(cmd[0], cmd, env)
     return 0  # not reached

@@ -7,27 +7,24 @@ the data. Here the pads go from the environment straight into the DuckDB session
 never stored in the warehouse file, so BI users who open it cannot read them either.
 
 HMAC(K, m) = SHA256((K' xor opad) || SHA256((K' xor ipad) || m)); the pads are computed from the salt
-by ``Settings.hmac_pads`` and passed as ZENGSHOU_HMAC_INNER_PAD / ZENGSHOU_HMAC_OUTER_PAD.
+by ``settings.hmac_pads`` and passed as ZENGSHOU_HMAC_INNER_PAD / ZENGSHOU_HMAC_OUTER_PAD (read back here
+through ``settings.hmac_pads_from_environment``). The pads are key material: either one gives the salt
+back (see ``settings.hmac_pads``).
 """
 
 from __future__ import annotations
 
-import os
-import re
-
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-_HEX64 = re.compile(r"^[0-9a-f]{128}$")
+from dagster_project.settings import hmac_pads_from_environment
+
 MACRO = "zengshou_keyed_hash"
 
 
 def _pads() -> tuple[str, str]:
-    inner = os.environ.get("ZENGSHOU_HMAC_INNER_PAD", "").strip().lower()
-    outer = os.environ.get("ZENGSHOU_HMAC_OUTER_PAD", "").strip().lower()
-    if not (_HEX64.match(inner) and _HEX64.match(outer)):
-        raise RuntimeError("ZENGSHOU_HMAC_INNER_PAD and ZENGSHOU_HMAC_OUTER_PAD must each be 128 hex characters; "
-                           "run dbt through zengshou/Dagster, or export load_settings().dbt_env()")
-    return inner, outer
+    """The pads dbt_env() put into this (dbt's) process's environment; settings.py reads them, checks
+    them and raises a ConfigError naming both variables when they are missing or malformed."""
+    return hmac_pads_from_environment()
 
 
 def define_macro(conn) -> None:

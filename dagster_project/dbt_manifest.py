@@ -11,18 +11,15 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+from dagster_project.resources import dbt_executable
+from dagster_project.settings import DBT_PROJECT_DIR
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
-
-
-def dbt_executable() -> str:
-    """The dbt of this virtual environment, so runs never pick up another dbt from PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+# `dbt parse` opens no database and hashes nothing, but profiles.yml names the warehouse: a placeholder
+# path, so parsing (at import, when the code location loads) never depends on the settings.
+PARSE_ENV = {"ZENGSHOU_WAREHOUSE": str(DBT_PROJECT_DIR / "target" / "parse-only.duckdb")}
 
 
 def _newest_source_mtime() -> float:
@@ -49,7 +46,7 @@ def ensure_manifest() -> Path:
 
 
 def _parse() -> None:
-    env = {**os.environ, **load_settings().dbt_env()}
+    env = {**os.environ, **PARSE_ENV}
     proc = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR)],

@@ -110,16 +110,15 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return out
 
 
-def _quiet() -> dict:
+def _quiet(settings: Settings) -> dict:
     """Dagster's console logger at the level of ZENGSHOU_LOG_LEVEL (WARNING by default): the CLI's own
     output stays a few lines; every event is still stored on the instance for the UI."""
-    level = os.environ.get("ZENGSHOU_LOG_LEVEL", "WARNING").upper()
-    return {"loggers": {"console": {"config": {"log_level": level}}}}
+    return {"loggers": {"console": {"config": {"log_level": settings.log_level}}}}
 
 
 def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,
              **kwargs) -> bool:
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(), **kwargs)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(settings), **kwargs)
     alert_on_run_result(settings, result)  # failed checks / runs -> webhook (deduplicated); never raises
     failed, _, warned = _check_failures(result)
     report.failures.extend(failed)
@@ -147,8 +146,10 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None,
 
 def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
                 progress: Callable[[str], None]) -> RunReport:
-    from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, defs
+    from dagster_project.definitions import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, build_definitions
 
+    # The same settings object the CLI checked: its resources are what every job of this run uses.
+    defs = build_definitions(settings)
     instance = instance or _instance()
     report = RunReport(skipped=landing_skips(settings.landing_dir))
     for note in report.skipped:
@@ -161,8 +162,9 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
         return loaded.get((f.source.name, f.partition_key)) != file_sha256(f.path)
 
     months = _plan_months(settings, report, to_load)
-    report.waiting += [settling_note(settings.landing_dir, f.path) for f in relief_files(settings.landing_dir)
-                       if settling(f.path) and to_load(f)]
+    settle = settings.landing_settle_seconds
+    report.waiting += [settling_note(settings.landing_dir, f.path, settle=settle)
+                       for f in relief_files(settings.landing_dir) if settling(f.path, settle=settle) and to_load(f)]
 
     monitoring_job = defs.resolve_job_def(MONITORING_JOB)
     for i, (month, keys) in enumerate(months, 1):
@@ -175,7 +177,7 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
 
     before = len(report.failures)
     refresh = defs.resolve_job_def(REFRESH_JOB)
-    result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet())
+    result = refresh.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(settings))
     alert_on_run_result(settings, result)
     failed, _, warned = _check_failures(result)
     report.failures.extend(failed + _step_failures(result))
@@ -218,8 +220,9 @@ def _plan_months(settings: Settings, report: RunReport,
             if f is None:
                 report.failures.append(not_landed_reason(settings.landing_dir, month, source))
         files = [f for _source, f in landed if f is not None]
-        if busy := [f for f in files if settling(f.path)]:
-            report.waiting += [settling_note(settings.landing_dir, f.path) for f in busy]
+        settle = settings.landing_settle_seconds
+        if busy := [f for f in files if settling(f.path, settle=settle)]:
+            report.waiting += [settling_note(settings.landing_dir, f.path, settle=settle) for f in busy]
             continue
         keys = [dg.AssetKey(f.source.raw_table.split(".")) for f in files if to_load(f)]
         if keys:

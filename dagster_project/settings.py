@@ -1,4 +1,14 @@
-"""Settings of SPEC §5, read from the environment once per call so tests can change them freely."""
+"""Settings of SPEC §5: the one module that reads a ``ZENGSHOU_*`` environment variable.
+
+``load_settings()`` reads and checks every setting at once and returns a frozen ``Settings``; a malformed
+one is a ``ConfigError`` naming it (``zengshou`` exits 2 with that line). Nothing here runs at import
+time. The Dagster code location calls ``load_settings()`` once, when its definitions are loaded
+(``definitions.py``), and hands the values to the resources (``resources.py``); ``zengshou`` calls it once
+per command. The other readers here, each for one value at the moment it is used: the dbt-duckdb
+plugin's ``hmac_pads_from_environment`` (inside dbt's own process), and the process-wide defaults at the
+end of this module (``duckdb_memory_limit``, ``warehouse_lock_timeout``, ``landing_settle_seconds``,
+``configured_data_docs_dir``) for library code that runs below the resources.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +56,15 @@ _CRON_FIELDS = (  # (name, low, high, names)
     ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
 )
 _ROLE_PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+DEFAULT_ROLE_PREFIX = "zengshou"
+DEFAULT_SETTLE_SECONDS = 30.0
+# Settings that may hold a secret (a key, a password in a URL, a robot's access token). The resources
+# show them in the Dagster UI as the variable's name, never the value (resources.build_resources).
+SECRET_SETTINGS = ("ZENGSHOU_PII_SALT", "ZENGSHOU_HR_DB_URL", "ZENGSHOU_BI_DB_URL", "ZENGSHOU_ALERT_WEBHOOK_URL")
+HMAC_INNER_PAD_ENV = "ZENGSHOU_HMAC_INNER_PAD"
+HMAC_OUTER_PAD_ENV = "ZENGSHOU_HMAC_OUTER_PAD"
+_HEX_PAD = re.compile(r"^[0-9a-f]{128}$")
 
 
 class ConfigError(ValueError):
@@ -70,6 +89,18 @@ class Settings:
     hr_pull_cron: str = DEFAULT_HR_PULL_CRON
     log_level: str = "WARNING"
     warehouse_lock_timeout: float = 1800.0
+    landing_settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    alert_attempts: int = 3
+    alert_retry_delay: float = 1.0
+    alert_timeout: float = 5.0
+    alert_state: Path | None = None        # ZENGSHOU_ALERT_STATE; None = alerts_sent.sqlite beside the warehouse
+    ui_url: str = DEFAULT_UI_URL            # ZENGSHOU_UI_URL: where alert links point
+    bi_role_prefix: str = DEFAULT_ROLE_PREFIX
+    serving_file: Path | None = None       # ZENGSHOU_SERVING_FILE; None = <warehouse dir>/zengshou_serving.duckdb
+    data_docs_dir: Path | None = None      # ZENGSHOU_DATA_DOCS_DIR; None = <warehouse dir>/data_docs
+    # Secret settings (SECRET_SETTINGS) this object read from os.environ itself: the resources refer to
+    # them by name (dg.EnvVar) so the UI never shows their values. Empty for settings read from a dict.
+    secrets_in_environment: tuple[str, ...] = ()
 
     @property
     def salt_is_default(self) -> bool:
@@ -81,31 +112,64 @@ class Settings:
         return self.landing_dir
 
     def hmac_pads(self) -> tuple[str, str]:
-        """Inner and outer HMAC-SHA256 key pads (hex) so SQL can compute HMAC without a UDF.
-
-        HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K padded to 64 bytes
-        (or H(K) when K is longer than the block).
-        """
-        key = self.pii_salt.encode("utf-8")
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(64, b"\0")
-        return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+        """Inner and outer HMAC-SHA256 key pads (hex) of ``ZENGSHOU_PII_SALT``: see ``hmac_pads``."""
+        return hmac_pads(self.pii_salt)
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for the dbt subprocess: warehouse path and the HMAC pads (never the salt)."""
-        inner, outer = self.hmac_pads()
-        return {
-            "ZENGSHOU_WAREHOUSE": str(self.warehouse),
-            "ZENGSHOU_HMAC_INNER_PAD": inner,
-            "ZENGSHOU_HMAC_OUTER_PAD": outer,
-            "ZENGSHOU_RECONCILIATION_TOLERANCE": repr(self.reconciliation_tolerance),
-            "ZENGSHOU_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
-        }
+        """Environment for the dbt subprocess: warehouse path and the HMAC pads (not the salt as written,
+        but key material all the same: see ``hmac_pads``)."""
+        return dbt_env(self.warehouse, self.pii_salt, self.reconciliation_tolerance, self.duckdb_memory_limit)
+
+
+def hmac_pads(salt: str) -> tuple[str, str]:
+    """Inner and outer HMAC-SHA256 key pads (hex) so SQL can compute HMAC without a UDF.
+
+    HMAC(K, m) = H((K' xor opad) || H((K' xor ipad) || m)), K' = K padded with zero bytes to 64 bytes
+    (or H(K) when K is longer than the block).
+
+    What the pads reveal: everything. Each pad is K' xor a public constant, so either pad xor 0x36 (or
+    0x5c) gives K' back: the salt itself, followed by zero bytes, for a salt of at most 64 bytes (and
+    SHA-256 of the salt for a longer one, which is just as good a key). Whoever holds a pad can compute
+    ``person_key`` for any 证件号码 and so re-identify people by hashing candidate IDs (the ID space is
+    small enough to enumerate). Treat the pads exactly like ``ZENGSHOU_PII_SALT``: they go to the dbt
+    subprocess in its environment only, and the dbt-duckdb plugin turns them into a TEMP macro, so they
+    are in no compiled SQL, manifest, log, or the warehouse file (dbt/README.md, "Personal data").
+    """
+    key = salt.encode("utf-8")
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+
+def dbt_env(warehouse: Path, salt: str, reconciliation_tolerance: float, memory_limit: str) -> dict[str, str]:
+    """Environment for the dbt subprocess (profiles.yml and the keyed-hash plugin read it there)."""
+    inner, outer = hmac_pads(salt)
+    return {
+        "ZENGSHOU_WAREHOUSE": str(warehouse),
+        HMAC_INNER_PAD_ENV: inner,
+        HMAC_OUTER_PAD_ENV: outer,
+        "ZENGSHOU_RECONCILIATION_TOLERANCE": repr(reconciliation_tolerance),
+        "ZENGSHOU_DUCKDB_MEMORY_LIMIT": memory_limit,
+    }
+
+
+def hmac_pads_from_environment(env: dict[str, str] | None = None) -> tuple[str, str]:
+    """The pads as the dbt-duckdb plugin finds them in dbt's own process (``dbt_env`` put them there).
+    Raises ConfigError when either is missing or not 128 hex characters: no hash without the key."""
+    env = os.environ if env is None else env
+    inner = (env.get(HMAC_INNER_PAD_ENV) or "").strip().lower()
+    outer = (env.get(HMAC_OUTER_PAD_ENV) or "").strip().lower()
+    if not (_HEX_PAD.match(inner) and _HEX_PAD.match(outer)):
+        raise ConfigError(f"{HMAC_INNER_PAD_ENV} and {HMAC_OUTER_PAD_ENV} must each be 128 hex characters; "
+                          "run dbt through zengshou/Dagster, or export load_settings().dbt_env()")
+    return inner, outer
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read and check every setting; raise ConfigError with a one-line reason when one is bad."""
+    """Read and check every setting; raise ConfigError with a one-line reason when one is bad.
+    ``env`` (tests, a second configuration) replaces os.environ entirely."""
+    from_environ = env is None
     env = dict(os.environ if env is None else env)
     landing = Path(env.get("ZENGSHOU_LANDING_DIR") or "data/landing").expanduser().resolve()
     hr_url = hr_db_url(env.get("ZENGSHOU_HR_DB_URL") or f"sqlite:///{landing / 'hr_platform.sqlite'}")
@@ -120,13 +184,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"ZENGSHOU_ALERT_FORMAT must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
     rate = _fraction(env, "ZENGSHOU_MAX_REJECT_RATE", "0.02")
     tolerance = _fraction(env, "ZENGSHOU_RECONCILIATION_TOLERANCE", "0.05")
-    # Read elsewhere at the moment they are used, but checked here so a typo stops `zengshou run` at the
-    # start (exit 2, naming the setting) instead of being ignored or failing deep inside a step.
-    _number(env, "ZENGSHOU_LANDING_SETTLE_SECONDS", 30)
-    _number(env, "ZENGSHOU_ALERT_ATTEMPTS", 3, integer=True, minimum=1)
-    _number(env, "ZENGSHOU_ALERT_RETRY_DELAY", 1)
-    _number(env, "ZENGSHOU_ALERT_TIMEOUT", 5, minimum=0.1)
-    prefix = (env.get("ZENGSHOU_BI_ROLE_PREFIX") or "zengshou").strip()
+    prefix = (env.get("ZENGSHOU_BI_ROLE_PREFIX") or DEFAULT_ROLE_PREFIX).strip()
     if not _ROLE_PREFIX.match(prefix):
         raise ConfigError(f"ZENGSHOU_BI_ROLE_PREFIX must be lower-case letters, digits and _ (a PostgreSQL role "
                           f"name prefix, at most 40 characters), not {prefix!r}")
@@ -135,7 +193,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         hr_db_url=hr_url,
         warehouse=warehouse,
         pii_salt=salt,
-        alert_webhook_url=env.get("ZENGSHOU_ALERT_WEBHOOK_URL") or None,
+        alert_webhook_url=webhook_url(env.get("ZENGSHOU_ALERT_WEBHOOK_URL") or None),
         alert_format=fmt,
         bi_db_url=bi_url,
         max_reject_rate=rate,
@@ -147,7 +205,68 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         hr_pull_cron=hr_pull_cron(env),
         log_level=log_level(env),
         warehouse_lock_timeout=warehouse_lock_timeout(env),
+        landing_settle_seconds=_number(env, "ZENGSHOU_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
+        alert_attempts=int(_number(env, "ZENGSHOU_ALERT_ATTEMPTS", 3, integer=True, minimum=1)),
+        alert_retry_delay=_number(env, "ZENGSHOU_ALERT_RETRY_DELAY", 1),
+        alert_timeout=_number(env, "ZENGSHOU_ALERT_TIMEOUT", 5, minimum=0.1),
+        alert_state=_file_path(env, "ZENGSHOU_ALERT_STATE"),
+        ui_url=ui_url(env.get("ZENGSHOU_UI_URL") or DEFAULT_UI_URL),
+        bi_role_prefix=prefix,
+        serving_file=_file_path(env, "ZENGSHOU_SERVING_FILE"),
+        data_docs_dir=_dir_path(env, "ZENGSHOU_DATA_DOCS_DIR"),
+        secrets_in_environment=tuple(n for n in SECRET_SETTINGS if from_environ and env.get(n)),
     )
+
+
+def _http_url(name: str, raw: str, *, secret: bool) -> str:
+    """An http(s) URL with a host, or a ConfigError naming the setting (the value is shown only when it
+    cannot hold a secret: a webhook URL carries the robot's access token)."""
+    from urllib.parse import urlsplit
+
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        shown = "<hidden: it may contain a token>" if secret else repr(text)
+        raise ConfigError(f"{name} must be an http:// or https:// URL with a host, not {shown}")
+    return text
+
+
+def ui_url(raw: str) -> str:
+    """``ZENGSHOU_UI_URL`` (default http://127.0.0.1:3000): the Dagster UI the alerts link to."""
+    return _http_url("ZENGSHOU_UI_URL", raw, secret=False).rstrip("/")
+
+
+def webhook_url(raw: str | None) -> str | None:
+    """``ZENGSHOU_ALERT_WEBHOOK_URL``: checked at start, so a typo is not found only when the first alert
+    cannot be delivered."""
+    return None if raw is None else _http_url("ZENGSHOU_ALERT_WEBHOOK_URL", raw, secret=True)
+
+
+def _file_path(env: dict[str, str], name: str) -> Path | None:
+    """An optional file setting: resolved, and not an existing directory."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise ConfigError(f"{name} {path} is a directory: set it to a file path")
+    return path
+
+
+def _dir_path(env: dict[str, str], name: str) -> Path | None:
+    """An optional folder setting: resolved, and not an existing file."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{name} {path} is a file: set it to a folder")
+    return path
 
 
 def log_level(env: dict[str, str] | None = None) -> str:
@@ -319,3 +438,19 @@ def warehouse_lock_timeout(env: dict[str, str] | None = None) -> float:
     if value < 0:
         raise ConfigError(f"ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be >= 0, not {value}")
     return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Process-wide defaults for library code that runs below the resources (a DuckDB connection opened deep
+# inside a loader, a GE validation's Data Docs page, a landing file's settle check without an explicit
+# value). Each reads its one setting from the environment at call time; load_settings() has already
+# checked it when the process started, so none of them can fail on a malformed value mid-run.
+# --------------------------------------------------------------------------------------------------
+def landing_settle_seconds(env: dict[str, str] | None = None) -> float:
+    """``ZENGSHOU_LANDING_SETTLE_SECONDS`` (default 30)."""
+    return _number(os.environ if env is None else env, "ZENGSHOU_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
+
+
+def configured_data_docs_dir(env: dict[str, str] | None = None) -> Path | None:
+    """``ZENGSHOU_DATA_DOCS_DIR``, or None for the default <warehouse dir>/data_docs."""
+    return _dir_path(os.environ if env is None else env, "ZENGSHOU_DATA_DOCS_DIR")

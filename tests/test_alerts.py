@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.alerts import (
+    AlertConfig,
     RetryPolicy,
     SentAlerts,
     alert_on_run_result,
@@ -26,6 +27,7 @@ from dagster_project.alerts import (
     state_path,
 )
 from dagster_project.alerts.sensors import asset_check_alerts, run_failure_alerts
+from dagster_project.resources import build_resources
 from dagster_project.settings import Settings, load_settings
 from tests.knownanswer.landing import Landing, break_checksum
 from tests.knownanswer.scenario import RELIEF_2023_06, households_rows, members_rows
@@ -201,18 +203,25 @@ def test_without_a_webhook_alerts_go_to_the_log(tmp_path: Path, caplog: pytest.L
     assert "【数据质量告警】" in caplog.text
 
 
-def test_environment_sets_the_retry_policy_and_the_ui_url(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("ZENGSHOU_ALERT_ATTEMPTS", "5")
-    monkeypatch.setenv("ZENGSHOU_ALERT_RETRY_DELAY", "0.5")
-    monkeypatch.setenv("ZENGSHOU_ALERT_TIMEOUT", "2")
-    assert RetryPolicy.from_env() == RetryPolicy(attempts=5, delay=0.5, timeout=2.0)
-    monkeypatch.setenv("ZENGSHOU_UI_URL", "https://dagster.example.gov.cn/")
+def test_the_settings_set_the_retry_policy_and_the_ui_url(tmp_path: Path):
+    base = {"ZENGSHOU_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    config = AlertConfig.of(load_settings({**base, "ZENGSHOU_ALERT_ATTEMPTS": "5", "ZENGSHOU_ALERT_RETRY_DELAY": "0.5",
+                                           "ZENGSHOU_ALERT_TIMEOUT": "2",
+                                           "ZENGSHOU_UI_URL": "https://dagster.example.gov.cn/"}))
+    assert config.policy == RetryPolicy(attempts=5, delay=0.5, timeout=2.0)
     alert = check_alert(asset="a", check="c", passed=False, severity="WARN", blocking=False, metadata={},
-                        run_id="r1", job="j", partition=None)
+                        run_id="r1", job="j", partition=None, base_url=config.ui_url)
     assert alert.run_url == "https://dagster.example.gov.cn/runs/r1"
-    monkeypatch.delenv("ZENGSHOU_UI_URL")
+    default = AlertConfig.of(load_settings(base))
+    assert default.policy == RetryPolicy() and default.state == tmp_path / "alerts_sent.sqlite"
     assert check_alert(asset="a", check="c", passed=False, severity="WARN", blocking=False, metadata={},
-                       run_id="r1", job="j", partition=None).run_url == "http://127.0.0.1:3000/runs/r1"
+                       run_id="r1", job="j", partition=None, base_url=default.ui_url).run_url \
+        == "http://127.0.0.1:3000/runs/r1"
+    # The same values reach the sensors through the alerts resource.
+    assert build_resources(load_settings({**base, "ZENGSHOU_ALERT_ATTEMPTS": "5", "ZENGSHOU_ALERT_RETRY_DELAY": "0.5",
+                                          "ZENGSHOU_ALERT_TIMEOUT": "2",
+                                          "ZENGSHOU_UI_URL": "https://dagster.example.gov.cn/"}))["alerts"].config() \
+        == config
     assert check_alert(asset="a", check="c", passed=True, severity="WARN", blocking=False, metadata={},
                        run_id="r1", job="j", partition=None) is None
 
@@ -238,15 +247,16 @@ def _alerts_once_from_sensor_and_from_zengshou_run(env: Settings, receiver: Rece
     the same result to `zengshou run`'s hook: exactly one message reaches the webhook."""
     from dagster_project.definitions import defs
 
+    resources = build_resources(env)
     instance = dg.DagsterInstance.ephemeral()
-    first = asset_check_alerts(dg.build_sensor_context(instance=instance))
+    first = asset_check_alerts(dg.build_sensor_context(instance=instance, resources=resources))
     assert first.cursor is not None and not receiver.received  # starts from now
 
-    result = defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, **execute)
+    result = defs().resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, **execute)
     assert not result.success  # the blocking batch_accepted check failed
     assert [c.check_name for c in result.get_asset_check_evaluations() if not c.passed] == ["batch_accepted"]
 
-    tick = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+    tick = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
     bodies = receiver.bodies("/generic")
     assert len(bodies) == 1, bodies
     body = bodies[0]
@@ -256,7 +266,7 @@ def _alerts_once_from_sensor_and_from_zengshou_run(env: Settings, receiver: Rece
     assert body["run_url"] == f"http://dagster.test:3000/runs/{result.run_id}"
 
     # The sensor again, and `zengshou run`'s hook on the same result: nothing new is sent.
-    again = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
+    again = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=resources))
     assert again.run_requests == [] and len(receiver.received) == 1
     outcomes = alert_on_run_result(env, result)
     # Only the check alert: the run failed because of that blocking check, which says it all.
@@ -316,7 +326,7 @@ def test_a_crashed_run_alerts_once_from_zengshou_run_and_from_the_run_failure_se
     failure_event = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alerts", dagster_event=failure_event, dagster_instance=instance,
-        dagster_run=result.dagster_run).for_run_failure()
+        dagster_run=result.dagster_run, resources=build_resources(env)).for_run_failure()
     run_failure_alerts(context)
     assert len(receiver.received) == 1  # same run: deduplicated
 
@@ -324,7 +334,7 @@ def test_a_crashed_run_alerts_once_from_zengshou_run_and_from_the_run_failure_se
     failure_event = next(e for e in fresh.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
     run_failure_alerts(dg.build_run_status_sensor_context(
         sensor_name="run_failure_alerts", dagster_event=failure_event, dagster_instance=instance,
-        dagster_run=fresh.dagster_run).for_run_failure())
+        dagster_run=fresh.dagster_run, resources=build_resources(env)).for_run_failure())
     assert len(receiver.received) == 2
     assert receiver.received[1][1]["run_id"] == fresh.run_id
 
@@ -386,11 +396,13 @@ def test_the_daemon_sensor_and_zengshou_run_share_the_check_state(env: Settings,
     flag = tmp_path / "flag"
     job = _mart_job(flag)
     instance = dg.DagsterInstance.ephemeral()
-    cursor = asset_check_alerts(dg.build_sensor_context(instance=instance)).cursor
+    resources = build_resources(env)
+    cursor = asset_check_alerts(dg.build_sensor_context(instance=instance, resources=resources)).cursor
 
     def tick() -> None:
         nonlocal cursor
-        cursor = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=cursor)).cursor
+        cursor = asset_check_alerts(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                                            resources=resources)).cursor
 
     flag.write_text("fail")
     first = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -439,7 +451,7 @@ def test_an_unusual_values_warning_names_its_own_counts_not_the_quarantine_rules
     rows.append(dict(rows[4], 姓名="坏号", 人口编号="bad-1", 证件号码=break_checksum(rows[4]["证件号码"])))
     landing.write_members("2023-01", rows, FileStyle(extra_columns={"备注": "核实无误"}))
     landing.write_households("2023-01", households_rows("2023-01"))
-    result = defs.resolve_job_def("monitoring_snapshot").execute_in_process(
+    result = defs().resolve_job_def("monitoring_snapshot").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key="2023-01")
     outcomes = alert_on_run_result(env, result)
     unusual = [o.alert for o in outcomes if o.alert.check == "unusual_values"]

@@ -79,6 +79,21 @@ BAD_SETTINGS = [
     ("ZENGSHOU_HR_DB_URL", "oracel://hr@db/hr", "not oracel://"),
     ("ZENGSHOU_BI_DB_URL", "mysql://bi:pw@db/bi",
      "ZENGSHOU_BI_DB_URL: only PostgreSQL is supported for publishing the marts, not mysql://"),
+    # Issue 11: the settings that were read where they were used, unchecked (a bad UI URL gave broken
+    # links, a bad webhook URL failed only at the first alert, a folder as the serving file or alert
+    # state failed deep inside a step).
+    ("ZENGSHOU_MAX_REJECT_RATE", "2%", "ZENGSHOU_MAX_REJECT_RATE must be a number between 0 and 1"),
+    ("ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT", "30 min", "ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be a number of seconds"),
+    ("ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT", "-1", "ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be >= 0"),
+    ("ZENGSHOU_UI_URL", "dagster.example.gov.cn:3000",
+     "ZENGSHOU_UI_URL must be an http:// or https:// URL with a host, not 'dagster.example.gov.cn:3000'"),
+    ("ZENGSHOU_ALERT_WEBHOOK_URL", "oapi.dingtalk.com/robot/send?access_token=Secr3t-token",
+     "ZENGSHOU_ALERT_WEBHOOK_URL must be an http:// or https:// URL with a host, not <hidden"),
+    ("ZENGSHOU_ALERT_WEBHOOK_URL", "https://oapi.dingtalk.com:port/robot/send",
+     "ZENGSHOU_ALERT_WEBHOOK_URL must be an http:// or https:// URL"),
+    ("ZENGSHOU_SERVING_FILE", "/", "ZENGSHOU_SERVING_FILE / is a directory: set it to a file path"),
+    ("ZENGSHOU_ALERT_STATE", "/", "ZENGSHOU_ALERT_STATE / is a directory: set it to a file path"),
+    ("ZENGSHOU_DATA_DOCS_DIR", str(Path(__file__).resolve()), "ZENGSHOU_DATA_DOCS_DIR"),
 ]
 
 
@@ -110,8 +125,25 @@ def test_each_malformed_setting_exits_2_naming_it(tmp_path: Path, monkeypatch, c
         line = _one_line(stderr)
         assert line.startswith("zengshou: configuration error: ") and reason in line, (var, value, line)
         assert "Traceback" not in stderr
+        assert "Secr3t-token" not in stderr  # a webhook URL carries the robot's token
         assert not (tmp_path / "w.duckdb").exists()  # nothing was started
     assert {(v, x) for v, x, _ in BAD_SETTINGS} >= SUBPROCESS_CASES
+
+
+def test_every_command_checks_every_setting_first(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`demo`, `report` and `simulate` stop on a malformed setting as `run` does: exit 2, the one line."""
+    from dagster_project import cli
+
+    for name in [k for k in os.environ if k.startswith("ZENGSHOU_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ZENGSHOU_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("ZENGSHOU_HR_RETRY_DELAY", "abc")
+    for args in (["demo"], ["report"], ["simulate", "--out", str(tmp_path / "sim")]):
+        code = cli.main(args)
+        line = _one_line(capsys.readouterr().err)
+        assert code == 2 and line.startswith("zengshou: configuration error: ZENGSHOU_HR_RETRY_DELAY"), (args, line)
+    assert not (tmp_path / "landing").exists() and not (tmp_path / "sim").exists()
 
 
 def test_passwords_never_appear_in_a_url_error(tmp_path: Path) -> None:

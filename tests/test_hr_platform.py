@@ -19,12 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from dagster_project import hr_schema
-from dagster_project.ingest.hr_platform import (
-    HrPlatformSchemaError,
-    HrPlatformUnavailable,
-    HrTablePull,
-    pull_hr_platform,
-)
+from dagster_project.ingest.batch_pipeline import HrTablePull, pull_hr_platform
+from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable
 from dagster_project.settings import bi_db_url, hr_db_url
 
 T0 = dt.datetime(2023, 3, 1, 9, 0, 0)
@@ -748,3 +744,69 @@ def test_plain_mysql_url_reads_with_pymysql(con: duckdb.DuckDBPyConnection) -> N
     message = str(err.value)
     assert "127.0.0.1" in message and "s3cret-pw" not in message and "MySQLdb" not in message
     assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The GE gate (the one batch pipeline: an HR table's pull is validated before it is published)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_pull_failing_its_ge_suite_is_not_published_and_nothing_is_lost(
+        source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored suite gone stale (written when training_referral was not yet a service type, and not
+    regenerated): GE counts E3 as breaking service_type_invalid, the pipeline's rule does not. The two
+    counts disagree, so the table's batch is rejected whole; the next pull, with the suite regenerated,
+    reads the same rows again (the watermark did not move) and publishes them."""
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
+    from dagster_project.quality import ge_runner
+    from dagster_project.quality.rules import Rule, hr_rules
+    from dagster_project.quality.suites import _rule_expectation, active_context
+
+    name = "raw.hr_employment_service"
+    current = ge_runner.stored_suite(name)
+    active_context()
+    stale = gx.ExpectationSuite(name=name)
+    stale.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="service_id"))
+    for rule in hr_rules("employment_service"):
+        if rule.name == "service_type_invalid":
+            rule = Rule(rule.name, rule.reason,
+                        "(\"service_type\" IS NULL OR \"service_type\" NOT IN ('career_guidance', 'job_referral'))")
+        stale.add_expectation(_rule_expectation(rule))
+    monkeypatch.setitem(ge_runner._stored_suites(), name, stale)
+    warehouse = tmp_path / "wh" / "zengshou.duckdb"
+    source.insert("employment_service", service("E1", "career_guidance", 1), service("E2", "job_referral", 2),
+                  service("E3", "training_referral", 3))
+
+    pull = pull_hr_platform(source.url, warehouse, tables=["employment_service"])["employment_service"]
+
+    # 3 read, none breaks a rule (the loader's count 0, GE's 1): rejected, nothing applied.
+    assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined, pull.status) == (3, 3, 0, "rejected")
+    assert pull.reason == ("隔离规则计数与 Great Expectations 不一致 (loader, GE): {'service_type_invalid': (0, 1)}"
+                           "：本批未写入 raw，水位线保持不变")
+    assert pull.watermark_before is None and pull.watermark_after is None
+    with duckdb.connect(str(warehouse)) as con:
+        assert raw_rows(con, "employment_service") == []
+        assert watermark(con, "employment_service") is None
+        assert batch(con, pull.batch_id) == ("hr_platform.employment_service", 3, 3, 0, "rejected")
+        assert con.execute("SELECT reason FROM meta.load_batches WHERE batch_id = ?",
+                           [pull.batch_id]).fetchone() == (pull.reason,)
+        assert quarantined(con, pull.batch_id) == []
+        assert con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_schema = 'landing'").fetchone() == (0,)  # no staged rows left behind
+
+    # `make expectations` run: the same rows, plus a bad one, pass the gate and are published.
+    monkeypatch.setitem(ge_runner._stored_suites(), name, current)
+    source.insert("employment_service", service("E4", "job_fair", 4))
+    pull = pull_hr_platform(source.url, warehouse, tables=["employment_service"],
+                            max_reject_rate=0.5)["employment_service"]
+    assert (pull.rows_read, pull.rows_upserted, pull.rows_quarantined, pull.status) == (4, 3, 1, "published")
+    assert pull.validation is not None and pull.validation.rule_counts() == {
+        "primary_key_empty": 0, "id_number_empty": 0, "service_type_invalid": 1, "updated_at_null": 0}
+    assert_balanced(pull)
+    with duckdb.connect(str(warehouse)) as con:
+        assert [r[0] for r in raw_rows(con, "employment_service")] == ["E1", "E2", "E3"]
+        assert watermark(con, "employment_service") == ts(4)
+        assert [q[1:3] for q in quarantined(con, pull.batch_id)] == [(4, "service_type_invalid")]
+        assert batch(con, pull.batch_id) == ("hr_platform.employment_service", 4, 3, 1, "published")

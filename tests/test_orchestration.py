@@ -22,9 +22,11 @@ RELIEF = dg.AssetKey(["raw", "relief_projects"])
 
 
 def full_defs() -> dg.Definitions:
-    """The code location exactly as workspace.yaml loads it: sensors and schedules must be wired in."""
-    assert defs.sensors, "dagster_project/definitions.py does not register the sensors"
-    return defs
+    """The code location exactly as workspace.yaml loads it (the lazy ``defs``, with the settings of the
+    environment at this moment): sensors and schedules must be wired in."""
+    loaded = defs()
+    assert loaded.sensors, "dagster_project/definitions.py does not register the sensors"
+    return loaded
 
 
 @pytest.fixture
@@ -45,7 +47,9 @@ def tick(sensor_name: str, instance: dg.DagsterInstance, cursor: str | None):
     """One evaluation of a sensor exactly as the daemon does it (targets and partitions validated)."""
     d = full_defs()
     sensor = d.get_repository_def().get_sensor_def(sensor_name)
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=d, sensor_name=sensor_name)
+    # The daemon hands a sensor the code location's top-level resources (dagster/_grpc/impl.py): so does this.
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=d, sensor_name=sensor_name,
+                                      resources=d.get_repository_def().get_top_level_resources())
     return sensor.evaluate_tick(context)
 
 

@@ -374,7 +374,11 @@ def test_dagster_asset_writes_the_report(hand_warehouse: Path, tmp_path: Path, m
     assert kpi_report.group_names_by_key[REPORT_KEY] == "reports"
     deps = {d for keys in kpi_report.asset_deps.values() for d in keys}
     assert deps == {dg.AssetKey(["marts", "kpi_scorecard"]), dg.AssetKey(["marts", "fct_relief_wage_ratio"])}
-    result = dg.materialize([kpi_report], instance=dg.DagsterInstance.ephemeral())
+    from dagster_project.resources import build_resources
+    from dagster_project.settings import load_settings
+
+    result = dg.materialize([kpi_report], instance=dg.DagsterInstance.ephemeral(),
+                            resources=build_resources(load_settings()))
     assert result.success
     [event] = result.get_asset_materialization_events()
     assert event.asset_key == REPORT_KEY

@@ -1,6 +1,7 @@
 """Alerts (SPEC §5 ZENGSHOU_ALERT_WEBHOOK_URL / ZENGSHOU_ALERT_FORMAT) when an asset check or a run fails."""
 
 from dagster_project.alerts.dispatch import (
+    AlertConfig,
     SendOutcome,
     alert_on_run_result,
     alerts_for_run,
@@ -15,6 +16,7 @@ from dagster_project.alerts.webhook import Delivery, RetryPolicy, post_json
 __all__ = [
     "FORMATS",
     "Alert",
+    "AlertConfig",
     "Delivery",
     "RetryPolicy",
     "SendOutcome",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from dagster_project.alerts.formats import render
 from dagster_project.alerts.model import Alert, check_alert, check_recovery_alert, plain, run_failure_alert
 from dagster_project.alerts.state import SentAlerts, state_path
 from dagster_project.alerts.webhook import RetryPolicy, post_json
-from dagster_project.settings import ConfigError, Settings, load_settings
+from dagster_project.settings import DEFAULT_UI_URL, Settings
 
 log = logging.getLogger("zengshou.alerts")
 PARTITION_TAG = "dagster/partition"
@@ -30,28 +30,44 @@ class SendOutcome:
     error: str | None = None
 
 
-def _settings(settings: Settings | None) -> Settings | None:
-    if settings is not None:
-        return settings
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        log.error("alert settings are invalid (%s): alerts go to the log only", exc)
-        return None
+@dataclass(frozen=True)
+class AlertConfig:
+    """Where alerts go and how (resources.AlertsResource.config(), or ``AlertConfig.of(settings)``)."""
+
+    webhook_url: str | None
+    format: str
+    state: Path                      # the SQLite file of what was sent (alerts/state.py)
+    ui_url: str = DEFAULT_UI_URL     # alert links point at <ui_url>/runs/<run id>
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def of(cls, settings: Settings) -> AlertConfig:
+        return cls(webhook_url=settings.alert_webhook_url, format=settings.alert_format,
+                   state=state_path(settings.warehouse, settings.alert_state), ui_url=settings.ui_url,
+                   policy=RetryPolicy(attempts=settings.alert_attempts, delay=settings.alert_retry_delay,
+                                      timeout=settings.alert_timeout))
 
 
-def send_alerts(alerts: Iterable[Alert], settings: Settings | None = None, *, state: Path | None = None,
+def _config(target: Settings | AlertConfig, state: Path | None, policy: RetryPolicy | None) -> AlertConfig:
+    config = target if isinstance(target, AlertConfig) else AlertConfig.of(target)
+    if state is not None:
+        config = replace(config, state=state)
+    if policy is not None:
+        config = replace(config, policy=policy)
+    return config
+
+
+def send_alerts(alerts: Iterable[Alert], settings: Settings | AlertConfig, *, state: Path | None = None,
                 policy: RetryPolicy | None = None) -> list[SendOutcome]:
-    """Deliver each alert to ZENGSHOU_ALERT_WEBHOOK_URL unless it was delivered before (same dedupe key).
-    Without a webhook the alert is logged. A check with a state (``Alert.state_key``) is alerted when it
-    starts failing and when it recovers, not while it keeps failing; a "recovered" candidate of a check
-    that was not failing says nothing and yields no outcome. Never raises."""
+    """Deliver each alert to the webhook (ZENGSHOU_ALERT_WEBHOOK_URL) unless it was delivered before (same
+    dedupe key). Without a webhook the alert is logged. A check with a state (``Alert.state_key``) is
+    alerted when it starts failing and when it recovers, not while it keeps failing; a "recovered"
+    candidate of a check that was not failing says nothing and yields no outcome. Never raises."""
     outcomes: list[SendOutcome] = []
-    settings = _settings(settings)
+    config = _config(settings, state, policy)
     for alert in alerts:
         try:
-            outcome = _send_stateful(alert, settings, state, policy) if alert.state_key and settings \
-                else _send_one(alert, settings, state, policy)
+            outcome = _send_stateful(alert, config) if alert.state_key else _send_one(alert, config)
         except Exception as exc:  # an alert must never break a run or a sensor
             log.exception("alert %s could not be sent", alert.dedupe_key)
             outcome = SendOutcome(alert, "failed", f"{type(exc).__name__}: {exc}")
@@ -60,11 +76,10 @@ def send_alerts(alerts: Iterable[Alert], settings: Settings | None = None, *, st
     return outcomes
 
 
-def _send_stateful(alert: Alert, settings: Settings, state: Path | None,
-                   policy: RetryPolicy | None) -> SendOutcome | None:
+def _send_stateful(alert: Alert, config: AlertConfig) -> SendOutcome | None:
     """Alert on a change of the check's state only: failing after passing (or never seen), or passing
     after a failure that was alerted. The state is kept without a webhook too (the log then says it once)."""
-    store = SentAlerts(state or state_path(settings.warehouse))
+    store = SentAlerts(config.state)
     key = alert.state_key or ""
     before = store.check_state(key)
     if alert.kind == "check_recovered":
@@ -76,7 +91,7 @@ def _send_stateful(alert: Alert, settings: Settings, state: Path | None,
     elif before is not None and before.failing and before.announced:
         log.info("check %s is still failing (alerted when it started, %s)", key, before.changed_at)
         return SendOutcome(alert, "ongoing")
-    outcome = _send_one(alert, settings, state, policy)
+    outcome = _send_one(alert, config)
     failing = alert.kind != "check_recovered"
     if outcome.status in ("sent", "logged", "duplicate"):
         store.set_check_state(key, failing=failing, announced=True, run_id=alert.run_id)
@@ -85,19 +100,19 @@ def _send_stateful(alert: Alert, settings: Settings, state: Path | None,
     return outcome
 
 
-def _send_one(alert: Alert, settings: Settings | None, state: Path | None, policy: RetryPolicy | None) -> SendOutcome:
+def _send_one(alert: Alert, config: AlertConfig) -> SendOutcome:
     summary = f"{alert.title} | {alert.reason or alert.rule or ''} | {alert.run_url}"
-    if settings is None or not settings.alert_webhook_url:
+    if not config.webhook_url:
         log.warning("ALERT (no ZENGSHOU_ALERT_WEBHOOK_URL set): %s", summary)
         return SendOutcome(alert, "logged")
-    sent = SentAlerts(state or state_path(settings.warehouse))
+    sent = SentAlerts(config.state)
     if sent.was_sent(alert.dedupe_key):
         log.info("alert %s was already sent", alert.dedupe_key)
         return SendOutcome(alert, "duplicate")
-    delivery = post_json(settings.alert_webhook_url, render(alert, settings.alert_format), policy)
+    delivery = post_json(config.webhook_url, render(alert, config.format), config.policy)
     if delivery.ok:
-        sent.mark_sent(alert.dedupe_key, settings.alert_format, alert.title, alert.run_id)
-        log.info("alert sent (%s): %s", settings.alert_format, summary)
+        sent.mark_sent(alert.dedupe_key, config.format, alert.title, alert.run_id)
+        log.info("alert sent (%s): %s", config.format, summary)
         return SendOutcome(alert, "sent")
     # Not marked as sent: a later evaluation of the same failure may deliver it.
     log.error("ALERT NOT DELIVERED (%s): %s", delivery.error, summary)
@@ -176,25 +191,30 @@ def _step_errors(events: Iterable[dg.DagsterEvent]) -> list[tuple[str | None, st
     return [step_error(event) for event in events if event.is_step_failure]
 
 
-def alert_on_run_result(settings: Settings | None, result: dg.ExecuteInProcessResult, *,
+def alert_on_run_result(settings: Settings | AlertConfig, result: dg.ExecuteInProcessResult, *,
                         state: Path | None = None, policy: RetryPolicy | None = None) -> list[SendOutcome]:
     """For `zengshou run`: alert on the failed checks and the failure of one execute_in_process result.
     Never raises, whatever the webhook does."""
+    config = _config(settings, state, policy)
     try:
         alerts = alerts_for_run(
             run=result.dagster_run,
             check_evaluations=result.get_asset_check_evaluations(),
-            materializations=[e.materialization for e in result.get_asset_materialization_events()],
+            # a rejected batch is observed, not materialized: its rows_by_rule come with the observation
+            materializations=[e.materialization for e in result.get_asset_materialization_events()]
+            + [e.asset_observation_data.asset_observation for e in result.get_asset_observation_events()],
             step_failures=_step_errors(result.all_events),
             run_failed=not result.success,
+            base_url=config.ui_url,
         )
     except Exception:
         log.exception("could not build alerts for run %s", getattr(result, "run_id", "?"))
         return []
-    return send_alerts(alerts, settings, state=state, policy=policy)
+    return send_alerts(alerts, config)
 
 
-def alerts_for_stored_run(instance: dg.DagsterInstance, run_id: str, *, include_run_failure: bool) -> list[Alert]:
+def alerts_for_stored_run(instance: dg.DagsterInstance, run_id: str, *, include_run_failure: bool,
+                          base_url: str | None = None) -> list[Alert]:
     """The same alerts, read back from the instance's event log (for the daemon's sensors)."""
     run = instance.get_run_by_id(run_id)
     if run is None:
@@ -205,7 +225,10 @@ def alerts_for_stored_run(instance: dg.DagsterInstance, run_id: str, *, include_
         check_evaluations=[e.event_specific_data for e in events
                            if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION],
         materializations=[e.event_specific_data.materialization for e in events
-                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION],
+                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+        + [e.event_specific_data.asset_observation for e in events
+           if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION],
         step_failures=_step_errors(events),
         run_failed=include_run_failure and run.status == dg.DagsterRunStatus.FAILURE,
+        base_url=base_url,
     )

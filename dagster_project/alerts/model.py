@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
+from dagster_project.settings import DEFAULT_UI_URL
+
 # Failures of blocking checks already explain a failed run; the check alert carries the details.
 CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
 MAX_TEXT = 600  # characters kept of a reason or error text
@@ -20,12 +20,9 @@ MAX_TEXT = 600  # characters kept of a reason or error text
 _REJECT_COUNTS = re.compile(r"（(\d+)/(\d+) 行）")
 
 
-def ui_url() -> str:
-    return (os.environ.get("ZENGSHOU_UI_URL") or DEFAULT_UI_URL).rstrip("/")
-
-
 def run_url(run_id: str, base: str | None = None) -> str:
-    return f"{(base or ui_url()).rstrip('/')}/runs/{run_id}"
+    """The run's page in the Dagster UI at ``base`` (the setting ZENGSHOU_UI_URL; default the local UI)."""
+    return f"{(base or DEFAULT_UI_URL).rstrip('/')}/runs/{run_id}"
 
 
 @dataclass

@@ -5,7 +5,6 @@ sensors must not write to it). SQLite serialises the daemon's sensors and `zengs
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -14,10 +13,10 @@ from pathlib import Path
 STATE_FILE = "alerts_sent.sqlite"
 
 
-def state_path(warehouse: Path) -> Path:
-    """ZENGSHOU_ALERT_STATE if set, else alerts_sent.sqlite in the warehouse's folder."""
-    override = os.environ.get("ZENGSHOU_ALERT_STATE")
-    return Path(override).expanduser().resolve() if override else warehouse.parent / STATE_FILE
+def state_path(warehouse: Path, configured: Path | None = None) -> Path:
+    """``configured`` (the setting ZENGSHOU_ALERT_STATE) if set, else alerts_sent.sqlite in the
+    warehouse's folder."""
+    return Path(configured) if configured else warehouse.parent / STATE_FILE
 
 
 class SentAlerts:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
@@ -24,19 +23,8 @@ class RetryPolicy:
     attempts: int = 3          # total attempts, at least 1
     delay: float = 1.0         # seconds before the 2nd attempt; doubled each time
     timeout: float = 5.0       # seconds per attempt (connect + read)
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        def number(name: str, default: float) -> float:
-            try:
-                return float(os.environ.get(name) or default)
-            except ValueError:
-                log.warning("%s is not a number; using %s", name, default)
-                return default
-
-        return cls(attempts=max(1, int(number("ZENGSHOU_ALERT_ATTEMPTS", cls.attempts))),
-                   delay=max(0.0, number("ZENGSHOU_ALERT_RETRY_DELAY", cls.delay)),
-                   timeout=max(0.1, number("ZENGSHOU_ALERT_TIMEOUT", cls.timeout)))
+    # From the settings ZENGSHOU_ALERT_ATTEMPTS / _RETRY_DELAY / _TIMEOUT (checked in settings.py):
+    # resources.AlertsResource or dispatch.AlertConfig.of(settings).
 
 
 @dataclass
@@ -63,7 +51,7 @@ def _verdict(status: int, body: bytes) -> tuple[bool, bool, str | None]:
 
 
 def post_json(url: str, payload: Any, policy: RetryPolicy | None = None) -> Delivery:
-    policy = policy or RetryPolicy.from_env()
+    policy = policy or RetryPolicy()
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     error: str | None = None
     status: int | None = None

@@ -4,7 +4,7 @@ the HR raw tables): the blocking decisions are made at load time; these are find
 import dagster as dg
 
 from dagster_project.quality.ge_runner import validate
-from dagster_project.settings import load_settings
+from dagster_project.resources import WarehouseResource
 
 GE_SUITE_CHECK = "ge_suite"
 
@@ -16,8 +16,8 @@ def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(asset=key, name=GE_SUITE_CHECK,
                     description=f"Great Expectations suite {suite_name} (expectations/gx/expectations/).")
-    def _check() -> dg.AssetCheckResult:
-        outcome = validate(load_settings().warehouse, suite_name, f"SELECT * FROM {suite_name}")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        outcome = validate(warehouse.file, suite_name, f"SELECT * FROM {suite_name}")
         return dg.AssetCheckResult(passed=outcome.success, severity=dg.AssetCheckSeverity.WARN,
                                    metadata=outcome.metadata())
 

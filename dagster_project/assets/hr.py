@@ -13,13 +13,16 @@ import random
 import dagster as dg
 
 from dagster_project.assets.ge_checks import ge_suite_check
-from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable, pull_hr_platform
-from dagster_project.ingest.warehouse import connect
-from dagster_project.settings import load_settings
+from dagster_project.ingest.batch_pipeline import pull_hr_platform
+from dagster_project.ingest.hr_platform import HrPlatformSchemaError, HrPlatformUnavailable
+from dagster_project.resources import HrPlatformResource, WarehouseResource
 from dagster_project.source_shapes import HR_TABLES
 
 PULL_ACCEPTED = "pull_accepted"
-PULL_ACCEPTED_DOC = "Blocking: the quarantined share of the pull is at most ZENGSHOU_MAX_REJECT_RATE."
+PULL_ACCEPTED_DOC = ("Blocking. The table's pull went through the one batch pipeline: its Great Expectations suite "
+                     "(one expectation per row rule) ran on the staged rows and agreed with the quarantine's "
+                     "per-rule counts, and the quarantined share is at most ZENGSHOU_MAX_REJECT_RATE. A rejected "
+                     "pull is not applied: raw and the watermark stay as they were.")
 HR_KEYS = {table: dg.AssetKey(["raw", f"hr_{table}"]) for table in HR_TABLES}
 HR_MAX_RETRIES = 3
 # What each pull changed in raw, per kind (metadata keys; the run summary adds them up).
@@ -34,27 +37,26 @@ def retry_wait(first_delay: float, retry_number: int) -> float:
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name="hr_platform", kinds={"duckdb", "sqlalchemy"},
+    # skippable: a rejected pull is observed, not materialized (it changed nothing downstream could use)
+    specs=[dg.AssetSpec(key, group_name="hr_platform", kinds={"duckdb", "sqlalchemy"}, skippable=True,
                         description=f"HR platform table {table}: newest updated_at per primary key wins.")
            for table, key in HR_KEYS.items()],
     check_specs=[dg.AssetCheckSpec(PULL_ACCEPTED, asset=key, blocking=True, description=PULL_ACCEPTED_DOC)
                  for key in HR_KEYS.values()],
     can_subset=True,
 )
-def hr_platform(context: dg.AssetExecutionContext):
-    settings = load_settings()
+def hr_platform(context: dg.AssetExecutionContext, warehouse: WarehouseResource, hr_platform: HrPlatformResource):
     tables = [t for t, k in HR_KEYS.items() if k in context.selected_asset_keys]
     try:
-        with connect(settings.warehouse) as con:
-            pulls = pull_hr_platform(
-                settings.hr_db_url, con, tables, settings.max_reject_rate,
-                lookback=dt.timedelta(hours=settings.hr_lookback_hours),
-                full_compare_every=dt.timedelta(hours=settings.hr_full_compare_hours),
-            )
+        pulls = pull_hr_platform(
+            hr_platform.url(), warehouse.file, tables, warehouse.max_reject_rate,
+            lookback=dt.timedelta(hours=hr_platform.lookback_hours),
+            full_compare_every=dt.timedelta(hours=hr_platform.full_compare_hours),
+        )
     except HrPlatformUnavailable as exc:
         attempt = context.retry_number
         if attempt < HR_MAX_RETRIES:
-            wait = retry_wait(settings.hr_retry_delay, attempt)
+            wait = retry_wait(hr_platform.retry_delay, attempt)
             context.log.warning(f"{exc}; retry {attempt + 1} of {HR_MAX_RETRIES} in {wait:.0f} s")
             raise dg.RetryRequested(max_retries=HR_MAX_RETRIES, seconds_to_wait=wait) from exc
         # ``from None``: the run summary and the alerts show the root of the cause chain, and this line,
@@ -74,9 +76,13 @@ def hr_platform(context: dg.AssetExecutionContext):
                 "rows_inserted": pull.rows_inserted, "rows_corrected": pull.rows_corrected,
                 "rows_late": pull.rows_late, "rows_deleted": pull.rows_deleted,
                 "full_compare": pull.full_compare, "reason": pull.reason or "passed"}
-        yield dg.MaterializeResult(asset_key=key, metadata=meta)
+        check_meta = {**meta, **(pull.validation.metadata() if pull.validation else {})}
+        if pull.status == "rejected":
+            yield dg.AssetObservation(asset_key=key, metadata=meta)
+        else:
+            yield dg.MaterializeResult(asset_key=key, metadata=meta)
         yield dg.AssetCheckResult(asset_key=key, check_name=PULL_ACCEPTED, passed=pull.status != "rejected",
-                                  severity=dg.AssetCheckSeverity.ERROR, metadata=meta)
+                                  severity=dg.AssetCheckSeverity.ERROR, metadata=check_meta)
 
 
 def hr_pull_outcome(result: dg.ExecuteInProcessResult) -> tuple[bool, str | None]:

@@ -3,11 +3,12 @@ asset-check results (the blocking ``batch_accepted`` check carries Great Expecta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 
-from dagster_project.ingest.file_loads import FileLoad
+from dagster_project.ingest.batch_pipeline import FileLoad
 
 BATCH_ACCEPTED = "batch_accepted"
 BATCH_ACCEPTED_DOC = (
@@ -41,6 +42,19 @@ def batch_metadata(load: FileLoad) -> dict[str, Any]:
     if out.reason:
         meta["reason"] = out.reason
     return meta
+
+
+def batch_events(load: FileLoad, asset_key: dg.AssetKey, checks: list[dg.AssetCheckResult],
+                 partition: str | None = None) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+                                                          | dg.AssetCheckResult]:
+    """A published batch materializes the asset; a rejected one changed nothing, so it is only
+    *observed* (same metadata: what was read and why it was refused) and nothing downstream —
+    automation conditions, freshness, lineage — mistakes it for new data. Its checks report either way."""
+    if load.outcome.published:
+        yield dg.MaterializeResult(asset_key=asset_key, metadata=batch_metadata(load), check_results=checks)
+        return
+    yield dg.AssetObservation(asset_key=asset_key, metadata=batch_metadata(load), partition=partition)
+    yield from checks
 
 
 def batch_check(load: FileLoad, asset_key: dg.AssetKey) -> dg.AssetCheckResult:

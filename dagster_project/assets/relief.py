@@ -3,12 +3,15 @@ are resolved in dbt staging (the latest report file of a year wins per 项目编
 files never changes the answer."""
 
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
-from dagster_project.ingest.file_loads import is_new_or_changed, load_landed_file
-from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files, settling, settling_note
-from dagster_project.settings import load_settings
+from dagster_project.ingest.batch_pipeline import load_landed_file
+from dagster_project.ingest.file_loads import is_new_or_changed
+from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
+from dagster_project.resources import LandingResource, WarehouseResource
 
 RELIEF_KEY = dg.AssetKey(RELIEF_PROJECTS.raw_table.split("."))
 
@@ -23,13 +26,16 @@ class ReliefLoadConfig(dg.Config):
     kinds={"duckdb", "python"},
     description="以工代赈项目台账: one row per project per report file (relief/<YYYY>/<report-date>.xlsx|csv).",
     check_specs=[dg.AssetCheckSpec(BATCH_ACCEPTED, asset=RELIEF_KEY, blocking=True, description=BATCH_ACCEPTED_DOC)],
+    output_required=False,  # no ledger published: not new data, observed rather than materialized
 )
-def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig) -> dg.MaterializeResult:
-    settings = load_settings()
-    files = [f for f in relief_files(settings.landing_dir) if config.reload_all or is_new_or_changed(settings, f)]
-    waiting = [f for f in files if settling(f.path)]  # may still be being copied: loaded by a later run
+def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig, warehouse: WarehouseResource,
+                    landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
+                                                          | dg.AssetCheckResult]:
+    settings = warehouse.loader_settings(landing.dir)
+    files = [f for f in relief_files(landing.dir) if config.reload_all or is_new_or_changed(settings, f)]
+    waiting = [f for f in files if landing.settling(f.path)]  # may still be being copied: loaded by a later run
     for f in waiting:
-        context.log.warning(settling_note(settings.landing_dir, f.path))
+        context.log.warning(landing.settling_note(f.path))
     files = [f for f in files if f not in waiting]
     loads = [load_landed_file(settings, f) for f in files]
     rejected = [ld.outcome for ld in loads if not ld.outcome.published]
@@ -48,13 +54,14 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig)
                   "reason": "; ".join(f"{o.partition_key}: {o.reason}" for o in rejected) or "passed",
                   "batches": dg.MetadataValue.json(per_file)},
     )
-    return dg.MaterializeResult(
-        asset_key=RELIEF_KEY,
-        metadata={"files_loaded": len(loads), "files_rejected": len(rejected),
-                  "files_still_being_written": len(waiting),
-                  "rows_read": sum(ld.outcome.rows_read for ld in loads),
-                  "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
-                  "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),
-                  "batches": dg.MetadataValue.json(per_file)},
-        check_results=[check],
-    )
+    metadata = {"files_loaded": len(loads), "files_rejected": len(rejected),
+                "files_still_being_written": len(waiting),
+                "rows_read": sum(ld.outcome.rows_read for ld in loads),
+                "rows_loaded": sum(ld.outcome.rows_loaded for ld in loads),
+                "rows_quarantined": sum(ld.outcome.rows_quarantined for ld in loads),
+                "batches": dg.MetadataValue.json(per_file)}
+    if len(rejected) == len(loads):  # no ledger published (none new, or all refused): raw unchanged
+        yield dg.AssetObservation(asset_key=RELIEF_KEY, metadata=metadata)
+        yield check
+        return
+    yield dg.MaterializeResult(asset_key=RELIEF_KEY, metadata=metadata, check_results=[check])

@@ -7,9 +7,8 @@ briefly, so it never competes with the loaders or dbt for DuckDB's single writer
 
 import dagster as dg
 
-from dagster_project.ingest.warehouse_lock import warehouse_lock
 from dagster_project.report import ReportError, load_report_data, write_report
-from dagster_project.settings import load_settings
+from dagster_project.resources import WarehouseResource
 
 REPORT_KEY = dg.AssetKey(["reports", "kpi_report"])
 SCORECARD_KEY = dg.AssetKey(["marts", "kpi_scorecard"])
@@ -28,12 +27,11 @@ class ReportConfig(dg.Config):
     description="监测报告 (HTML, Chinese, self-contained): province summary, prefecture ranking, county "
                 "traffic lights, month trends and the 以工代赈 project list.",
 )
-def kpi_report(context: dg.AssetExecutionContext, config: ReportConfig) -> dg.MaterializeResult:
-    settings = load_settings()
+def kpi_report(context: dg.AssetExecutionContext, config: ReportConfig,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:
     try:
-        with warehouse_lock(settings.warehouse, exclusive=False, timeout=settings.warehouse_lock_timeout,
-                            purpose="report"):
-            data = load_report_data(settings.warehouse, config.as_of_month)
+        with warehouse.lock("report", exclusive=False):
+            data = load_report_data(warehouse.file, config.as_of_month)
     except ReportError as exc:
         raise dg.Failure(description=f"report not written: {exc}") from exc
     path = write_report(data)

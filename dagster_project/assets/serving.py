@@ -1,17 +1,13 @@
 """Publishing the marts for BI tools after each successful build (issue 4, part 4): the serving DuckDB
 file always, PostgreSQL when ZENGSHOU_BI_DB_URL is set. See dagster_project/serving/."""
 
-import os
 import time
 
 import dagster as dg
 
 from dagster_project.ingest.load_state import DBT_STEP, SERVING_STEP, record_state, recorded_state
-from dagster_project.ingest.warehouse import connect
-from dagster_project.ingest.warehouse_lock import warehouse_lock
-from dagster_project.serving import publish_postgres, publish_serving_file
-from dagster_project.serving.postgres import DEFAULT_ROLE_PREFIX
-from dagster_project.settings import Settings, load_settings
+from dagster_project.resources import PublishingResource, WarehouseResource
+from dagster_project.serving import publish_postgres, publish_serving_file, serving_file_path
 
 SERVING_GROUP = "serving"
 MART_NAMES = ("kpi_scorecard", "dim_region", "fct_employment_duration", "fct_income_growth", "fct_relief_wage_ratio")
@@ -30,21 +26,22 @@ MART_KEYS = [dg.AssetKey(["marts", name]) for name in MART_NAMES]
     ),
     kinds={"duckdb", "postgres"},
 )
-def serving_publish(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
-    with warehouse_lock(settings.warehouse, timeout=settings.warehouse_lock_timeout, purpose="publishing the marts"):
-        result = _publish(context, settings)
+def serving_publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                    publishing: PublishingResource) -> dg.MaterializeResult:
+    with warehouse.lock("publishing the marts"):
+        result = _publish(context, warehouse, publishing)
         # What the published marts were built from: the planner compares it with the raw tables.
-        with connect(settings.warehouse) as con:
+        with warehouse.connect() as con:
             built_from = recorded_state(con, DBT_STEP)
             if built_from is not None:
                 record_state(con, SERVING_STEP, built_from)
     return result
 
 
-def _publish(context: dg.AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+             publishing: PublishingResource) -> dg.MaterializeResult:
     started = time.monotonic()
-    served = publish_serving_file(settings.warehouse)
+    served = publish_serving_file(warehouse.file, serving_file_path(warehouse.file, publishing.serving_file))
     context.log.info(f"serving file {served.path}: {len(served.tables)} marts in {served.seconds:.1f} s")
     metadata: dict = {
         "serving_file": dg.MetadataValue.path(str(served.path)),
@@ -55,9 +52,8 @@ def _publish(context: dg.AssetExecutionContext, settings: Settings) -> dg.Materi
         "serving_file_withheld": dg.MetadataValue.json(list(served.withheld)),  # county_roles_only lists
         "postgres": "not configured (ZENGSHOU_BI_DB_URL unset)",
     }
-    if settings.bi_db_url:
-        prefix = os.environ.get("ZENGSHOU_BI_ROLE_PREFIX") or DEFAULT_ROLE_PREFIX
-        published = publish_postgres(settings.warehouse, settings.bi_db_url, role_prefix=prefix)
+    if publishing.bi_db_url:
+        published = publish_postgres(warehouse.file, publishing.bi_db_url, role_prefix=publishing.role_prefix)
         context.log.info(f"PostgreSQL {published.database}: {len(published.tables)} marts in "
                          f"{published.seconds:.1f} s")
         if published.dropped_dependents:

@@ -1,5 +1,6 @@
-"""One exported file = one batch: stage it, flag every row against the rules, then publish it or
-reject it whole. Used for monitoring snapshots and relief ledgers alike.
+"""One exported file = one batch: read it, stage it and flag every row against the rules of
+``quality/rules.py``. Used for monitoring snapshots and relief ledgers alike; what happens next (the GE
+gate, publish or reject) is the one batch pipeline of every source, ``ingest/batch_pipeline.py``.
 
 Invariant (SPEC §4): rows read = rows loaded + rows quarantined, per batch. A rejected batch loads
 nothing, so every row of it goes to quarantine — rule-breaking rows with their rule, the others with
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.ingest.readers import ReadResult, UnreadableFile, file_sha256, stage_source_file
-from dagster_project.quality.rules import BATCH_REJECTED, MALFORMED_ROW, Rule
+from dagster_project.quality.rules import Rule
 
 EMPTY_FILE = "empty_file"
 
@@ -102,7 +103,7 @@ def _ident(text: str) -> str:
     return re.sub(r"[^0-9a-zA-Z_]", "_", text)
 
 
-def _sql_literal(value: object) -> str:
+def sql_literal(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     return "'" + str(value).replace("'", "''") + "'"
@@ -150,7 +151,7 @@ def stage_file(
     # join and the rule flags. Every full copy of a province file costs tens of seconds to write, so
     # the intermediate steps stay inside the query. ``_batch`` is what the rules' {batch} means: the
     # shaped rows with county codes and constants (not materialised: the duplicate rules scan it again).
-    consts = ", ".join(f"CAST({_sql_literal(v)} AS {source.constant_types[k]}) AS {k}"
+    consts = ", ".join(f"CAST({sql_literal(v)} AS {source.constant_types[k]}) AS {k}"
                        for k, v in constants.items())
     flags = ", ".join(f"{rule.sql('_batch')} AS \"rule:{rule.name}\"" for rule in rules)
     first = " ".join(f"WHEN \"rule:{r.name}\" THEN '{r.name}'" for r in rules)
@@ -189,95 +190,8 @@ def _skip_predicates(read: ReadResult, total_rows: bool) -> tuple[str, str]:
     return f"({blank})", total
 
 
-def _json_of(columns: list[str], headers: dict[str, str]) -> str:
+def json_of(columns: list[str], headers: dict[str, str]) -> str:
     """The row as the file had it, keyed by the exported headers. Staging turned empty cells into
     NULL; here they are empty strings again, as an engineer fixing the file would see them."""
-    pairs = ", ".join(f"{_sql_literal(headers.get(c, c))}, coalesce(\"{c}\", '')" for c in columns)
+    pairs = ", ".join(f"{sql_literal(headers.get(c, c))}, coalesce(\"{c}\", '')" for c in columns)
     return f"json_object({pairs})" if pairs else "NULL"
-
-
-def finish_batch(
-    con: duckdb.DuckDBPyConnection,
-    batch: StagedBatch,
-    max_reject_rate: float,
-    validation_failure: str | None = None,
-) -> BatchOutcome:
-    """Publish the batch's good rows (replacing the partition) or reject it; quarantine either way.
-
-    ``validation_failure`` is the reason Great Expectations could not pass the batch (for example the
-    validation itself errored); it blocks publication like any other blocking rule.
-    """
-    source = batch.source
-    reason = batch.blocking_reason or validation_failure
-    if reason is None and batch.reject_rate > max_reject_rate:
-        reason = (f"隔离比例 {batch.reject_rate:.2%} 超过上限 {max_reject_rate:.2%}"
-                  f"（{batch.rows_to_quarantine}/{batch.rows_read} 行）")
-    status = "rejected" if reason else "published"
-    read = batch.read
-    headers = read.headers if read else {}
-    table = batch.landing_table
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM quarantine.rejected_rows WHERE batch_id = ?", [batch.batch_id])
-        loaded = 0
-        if table is not None:
-            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            file_cols = [c for c in cols if c in source.raw_columns or c.startswith("extra:")]
-            has_rule = "_rule" in cols
-            rule_of = "_rule" if has_rule else "NULL"
-            reason_case = " ".join(f"WHEN '{r.name}' THEN {_sql_literal(r.reason)}" for r in batch.rules)
-            batch_reason = _sql_literal(f"{BATCH_REJECTED.reason}：{reason}") if reason else "NULL"
-            where = "" if status == "rejected" else "WHERE _rule IS NOT NULL"
-            con.execute(
-                f"""INSERT INTO quarantine.rejected_rows
-                    (source, batch_id, source_row, rule, reason, original_values)
-                    SELECT ?, ?, source_row, coalesce({rule_of}, '{BATCH_REJECTED.name}'),
-                           {f"CASE _rule {reason_case} ELSE {batch_reason} END" if has_rule else batch_reason},
-                           {_json_of(file_cols, headers)}
-                    FROM {table} {where}""",
-                [source.name, batch.batch_id],
-            )
-            if status == "published":
-                source.ensure_raw_table(con)
-                extras = [c for c in cols if c.startswith("extra:")]
-                extra_json = _json_of(extras, headers)
-                keep = [*source.raw_columns, "county_code", "prefecture_code", *source.constant_types]
-                where_partition = " AND ".join(f"{c} = ?" for c in source.partition_columns)
-                con.execute(f"DELETE FROM {source.raw_table} WHERE {where_partition}",
-                            [batch.constants[c] for c in source.partition_columns])
-                con.execute(
-                    f"""INSERT INTO {source.raw_table} ({', '.join(keep)}, batch_id, source_row, extra_fields)
-                        SELECT {', '.join(keep)}, ?, source_row, {extra_json}
-                        FROM {table} WHERE _rule IS NULL""",
-                    [batch.batch_id],
-                )
-                loaded = con.execute(f"SELECT count(*) FROM {table} WHERE _rule IS NULL").fetchone()[0]
-        if batch.malformed:
-            con.executemany(
-                "INSERT INTO quarantine.rejected_rows (source, batch_id, source_row, rule, reason, original_values)"
-                " VALUES (?, ?, ?, ?, ?, json_object('line', ?))",
-                [[source.name, batch.batch_id, row, MALFORMED_ROW.name, MALFORMED_ROW.reason, line]
-                 for row, line in batch.malformed],
-            )
-        quarantined = con.execute(
-            "SELECT count(*) FROM quarantine.rejected_rows WHERE batch_id = ?", [batch.batch_id]
-        ).fetchone()[0]
-        con.execute(
-            """INSERT INTO meta.load_batches (batch_id, source, partition_key, file_path, file_sha256, encoding,
-               rows_read, rows_loaded, rows_quarantined, status, reason, header_row, delimiter, rows_skipped_blank,
-               rows_skipped_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [batch.batch_id, source.name, batch.partition_key, str(batch.file_path), batch.file_sha256,
-             batch.encoding, batch.rows_read, loaded, quarantined, status, reason,
-             read.header_row if read else None, read.delimiter_name if read else None,
-             batch.rows_skipped_blank, batch.rows_skipped_total],
-        )
-        if table is not None:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return BatchOutcome(source.name, batch.batch_id, batch.partition_key, status, reason, batch.rows_read,
-                        loaded, quarantined, dict(batch.rule_counts), batch.encoding,
-                        read.extra_columns if read else [], read.header_row if read else None,
-                        read.delimiter_name if read else None, batch.rows_skipped_blank, batch.rows_skipped_total)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -55,10 +54,9 @@ class LandedFile:
 def settle_seconds() -> float:
     """A file modified less than this long ago may still be being copied (ZENGSHOU_LANDING_SETTLE_SECONDS,
     default 30): it is not loaded yet, by any path."""
-    try:
-        return max(0.0, float(os.environ.get("ZENGSHOU_LANDING_SETTLE_SECONDS") or 30))
-    except ValueError:
-        return 30.0
+    from dagster_project.settings import landing_settle_seconds
+
+    return landing_settle_seconds()
 
 
 def settling(path: Path, now: float | None = None, settle: float | None = None) -> bool:

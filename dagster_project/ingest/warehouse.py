@@ -7,13 +7,17 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
 
+from dagster_project import hr_schema
+from dagster_project.ingest.hr_platform import duckdb_type
+from dagster_project.ingest.hr_platform import raw_table as hr_raw_table
 from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_holder, lock_timeout, warehouse_lock
 from dagster_project.settings import SEEDS_DIR, ConfigError, duckdb_memory_limit
+from dagster_project.source_shapes import HR_TABLES
 
 # DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
 # wait this long (or ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go before giving up
@@ -168,8 +172,36 @@ def last_batch(con: duckdb.DuckDBPyConnection, source: str, partition_key: str) 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table that has not been loaded yet (empty), so dbt's sources always exist."""
     from dagster_project.ingest.file_sources import FILE_SOURCES
-    from dagster_project.ingest.hr_platform import ensure_warehouse_tables
 
     for source in FILE_SOURCES:
         source.ensure_raw_table(con)
-    ensure_warehouse_tables(con)
+    ensure_hr_tables(con)
+
+
+HR_META_DDL = """
+CREATE TABLE IF NOT EXISTS meta.hr_full_compares (
+    table_name VARCHAR PRIMARY KEY,
+    compared_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta.hr_deleted_rows (
+    table_name VARCHAR NOT NULL,
+    primary_key VARCHAR NOT NULL,
+    updated_at TIMESTAMP,
+    batch_id VARCHAR NOT NULL,
+    deleted_at TIMESTAMP NOT NULL
+);
+"""
+
+
+def ensure_hr_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = HR_TABLES) -> None:
+    """Create the schemas and the tables an HR pull writes, if missing (idempotent DDL): the shared
+    meta/quarantine tables, the HR bookkeeping, and raw.hr_<table> in the platform's native types
+    with its primary key (the upsert needs it). Also for a connection not opened through ``connect``."""
+    con.execute(DDL)
+    con.execute(HR_META_DDL)
+    for table in tables:
+        sa_table = hr_schema.metadata.tables[table]
+        cols = ", ".join(f'"{c.name}" {duckdb_type(c)}' for c in sa_table.columns)
+        pk = ", ".join(f'"{c.name}"' for c in sa_table.primary_key.columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {hr_raw_table(table)} "
+                    f"({cols}, _loaded_at TIMESTAMP, PRIMARY KEY ({pk}))")

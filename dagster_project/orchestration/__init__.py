@@ -1,7 +1,7 @@
 """Sensors and schedules for `dagster dev` / the daemon. definitions.py adds them:
 
-    from dagster_project.orchestration import SCHEDULES, SENSORS
-    defs = dg.Definitions(..., schedules=SCHEDULES, sensors=SENSORS)
+    from dagster_project.orchestration import SENSORS, hr_platform_daily
+    dg.Definitions(..., schedules=[hr_platform_daily(settings.hr_pull_cron)], sensors=SENSORS)
 
 (the schedule's job ``hr_platform_pull`` comes with it; JOBS lists it for an explicit ``jobs=``)."""
 
@@ -15,7 +15,6 @@ from dagster_project.orchestration.sensors import (
 
 SENSORS = [monitoring_landing_sensor, relief_landing_sensor, marts_after_loads, run_failure_alerts,
            asset_check_alerts]
-SCHEDULES = [hr_platform_daily]
 JOBS = [hr_platform_pull]
 
-__all__ = ["JOBS", "SCHEDULES", "SENSORS"]
+__all__ = ["JOBS", "SENSORS", "hr_platform_daily"]

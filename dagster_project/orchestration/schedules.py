@@ -4,8 +4,9 @@
 dir; ledgers and monthly exports are the landing sensors' business. When the HR database is
 unreachable, the pull step retries with exponential backoff (``assets.hr``: 3 retries,
 ZENGSHOU_HR_RETRY_DELAY × 1, 2, 4, jittered), then the run fails and the run-failure alert goes out.
-The cron string is read and checked by ``settings.hr_pull_cron`` (a bad one is a ConfigError naming
-ZENGSHOU_HR_PULL_CRON, both here when the code location loads and at the start of ``zengshou run``).
+The cron string is ``Settings.hr_pull_cron`` (checked by ``load_settings``: a bad one is a ConfigError naming
+ZENGSHOU_HR_PULL_CRON when the code location loads and at the start of ``zengshou run``); definitions.py
+builds the schedule from it, so nothing here reads a setting at import time.
 The marts are rebuilt after the pull by the ``marts_after_loads`` sensor when the pull changed data.
 
 No ``from __future__ import annotations`` here: Dagster inspects the context parameters' annotations.
@@ -13,10 +14,9 @@ No ``from __future__ import annotations`` here: Dagster inspects the context par
 
 import dagster as dg
 
-from dagster_project.settings import hr_pull_cron
+from dagster_project.settings import DEFAULT_HR_PULL_CRON
 
 HR_PULL_JOB = "hr_platform_pull"
-HR_PULL_CRON = hr_pull_cron()  # 06:30 every day unless ZENGSHOU_HR_PULL_CRON says otherwise
 TIMEZONE = "Asia/Shanghai"
 
 hr_platform_pull = dg.define_asset_job(
@@ -26,12 +26,17 @@ hr_platform_pull = dg.define_asset_job(
     tags={"zengshou/writer": "duckdb"},
 )
 
-hr_platform_daily = dg.ScheduleDefinition(
-    name="hr_platform_daily",
-    job=hr_platform_pull,
-    cron_schedule=HR_PULL_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily incremental pull of the HR platform at 06:30 Asia/Shanghai (ZENGSHOU_HR_PULL_CRON).",
-    tags={"zengshou/trigger": "schedule"},
-)
+
+
+def hr_platform_daily(cron: str = DEFAULT_HR_PULL_CRON) -> dg.ScheduleDefinition:
+    """The daily pull at ``cron`` (Settings.hr_pull_cron; 06:30 every day unless ZENGSHOU_HR_PULL_CRON
+    says otherwise)."""
+    return dg.ScheduleDefinition(
+        name="hr_platform_daily",
+        job=hr_platform_pull,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Daily incremental pull of the HR platform at 06:30 Asia/Shanghai (ZENGSHOU_HR_PULL_CRON).",
+        tags={"zengshou/trigger": "schedule"},
+    )

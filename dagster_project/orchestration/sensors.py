@@ -50,7 +50,7 @@ from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_s
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import warehouse_reader
 from dagster_project.ingest.warehouse_lock import WarehouseBusy
-from dagster_project.settings import ConfigError, Settings, load_settings
+from dagster_project.resources import LandingResource, WarehouseResource
 
 log = logging.getLogger("zengshou.sensors")
 
@@ -259,13 +259,7 @@ def _read_meta(context: dg.SensorEvaluationContext, warehouse: Path, read) -> tu
         return False, None
 
 
-def _settings(context: dg.SensorEvaluationContext) -> Settings | None:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        context.log.error(f"settings are invalid: {exc}")
-        return None
-    return settings if settings.landing_dir.is_dir() else None
+NO_LANDING_DIR = "ZENGSHOU_LANDING_DIR does not exist"
 
 
 BUSY = "a run is writing the warehouse; looking again next tick"
@@ -286,15 +280,16 @@ def _result(context: dg.SensorEvaluationContext, requests, cursor, notes, landin
     description="New or changed monitoring/<YYYY-MM>/members|households files in ZENGSHOU_LANDING_DIR → "
                 "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
 )
-def monitoring_landing_sensor(context: dg.SensorEvaluationContext):
-    settings = _settings(context)
-    if settings is None:
-        return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
-    ok, loaded = _read_meta(context, settings.warehouse, lambda con: loaded_shas(con) if con else {})
+def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                              landing: LandingResource):
+    if not landing.exists():
+        return dg.SkipReason(NO_LANDING_DIR)
+    ok, loaded = _read_meta(context, warehouse.file, lambda con: loaded_shas(con) if con else {})
     if not ok:
         return dg.SkipReason(BUSY)
-    requests, cursor, notes = monitoring_requests(settings.landing_dir, context.cursor, loaded, context.instance)
-    return _result(context, requests, cursor, notes, settings.landing_dir)
+    requests, cursor, notes = monitoring_requests(landing.dir, context.cursor, loaded, context.instance,
+                                                  settle=landing.settle_seconds)
+    return _result(context, requests, cursor, notes, landing.dir)
 
 
 @dg.sensor(
@@ -305,15 +300,16 @@ def monitoring_landing_sensor(context: dg.SensorEvaluationContext):
     description="New or changed relief/<YYYY>/*.xlsx|csv ledgers in ZENGSHOU_LANDING_DIR → a refresh_warehouse "
                 "run of raw/relief_projects (which loads exactly the new or changed files).",
 )
-def relief_landing_sensor(context: dg.SensorEvaluationContext):
-    settings = _settings(context)
-    if settings is None:
-        return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
-    ok, loaded = _read_meta(context, settings.warehouse, lambda con: loaded_shas(con) if con else {})
+def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                          landing: LandingResource):
+    if not landing.exists():
+        return dg.SkipReason(NO_LANDING_DIR)
+    ok, loaded = _read_meta(context, warehouse.file, lambda con: loaded_shas(con) if con else {})
     if not ok:
         return dg.SkipReason(BUSY)
-    requests, cursor, notes = relief_requests(settings.landing_dir, context.cursor, loaded, context.instance)
-    return _result(context, requests, cursor, notes, settings.landing_dir)
+    requests, cursor, notes = relief_requests(landing.dir, context.cursor, loaded, context.instance,
+                                              settle=landing.settle_seconds)
+    return _result(context, requests, cursor, notes, landing.dir)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -367,11 +363,11 @@ def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: 
                 "transform that failed or was killed): one transform_marts run (dbt build + the marts' checks "
                 "+ publishing), once no load is queued or running.",
 )
-def marts_after_loads(context: dg.SensorEvaluationContext):
-    settings = _settings(context)
-    if settings is None:
-        return dg.SkipReason("ZENGSHOU_LANDING_DIR does not exist (or the settings are invalid)")
-    ok, state = _read_meta(context, settings.warehouse,
+def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
+                      landing: LandingResource):
+    if not landing.exists():
+        return dg.SkipReason(NO_LANDING_DIR)
+    ok, state = _read_meta(context, warehouse.file,
                            lambda con: (marts_outdated(con), raw_state(con)) if con else (None, "empty"))
     if not ok:
         return dg.SkipReason(BUSY)

@@ -84,8 +84,9 @@ class DataDocsPage:
 
 def data_docs_dir(warehouse: Path) -> Path:
     """``<warehouse dir>/data_docs`` (data/warehouse/data_docs by default), or ZENGSHOU_DATA_DOCS_DIR."""
-    override = os.environ.get(DOCS_DIR_ENV)
-    return Path(override).expanduser().resolve() if override else Path(warehouse).resolve().parent / "data_docs"
+    from dagster_project.settings import configured_data_docs_dir
+
+    return configured_data_docs_dir() or Path(warehouse).resolve().parent / "data_docs"
 
 
 def _store_dir(docs_dir: Path) -> Path:

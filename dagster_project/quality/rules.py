@@ -1,4 +1,4 @@
-"""Row rules of SPEC §3: the single definition of what makes an exported row unacceptable.
+"""Row rules of SPEC §3 and §3.2: the single definition of what makes an exported row unacceptable.
 
 Each rule is a SQL predicate over a staged batch table (raw column names, all VARCHAR) that is TRUE
 for a bad row. The loader evaluates the predicates to quarantine rows, and the Great Expectations
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dagster_project import hr_schema
 from dagster_project.source_shapes import (
     EMPLOYMENT_CHANNELS,
     EXCEL_NUMERIC_ID,
@@ -146,6 +147,66 @@ def relief_rules() -> list[Rule]:
         Rule("duplicate_project", "同一台账文件中项目编号重复（全部重复行均隔离）",
              "project_id IS NOT NULL AND " + _duplicate("project_id")),
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# HR platform tables (SPEC §3.2): predicates over the staged pull, native column types, quoted names
+# --------------------------------------------------------------------------------------------------
+
+SERVICE_TYPES = ("career_guidance", "job_referral", "training_referral")
+TALENT_TYPES = ("wealth_leader", "rural_craftsman")
+# YYYY-MM with a real month; written without braces (GE fills {batch} in with str.format).
+PERIOD_MONTH_PATTERN = "[0-9][0-9][0-9][0-9]-(0[1-9]|1[0-2])"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _empty(column: str) -> str:
+    return f"({_quoted(column)} IS NULL OR trim({_quoted(column)}) = '')"
+
+
+def _not_in(column: str, allowed: tuple[str, ...]) -> str:
+    values = ", ".join(f"'{v}'" for v in allowed)
+    return f"({_quoted(column)} IS NULL OR {_quoted(column)} NOT IN ({values}))"
+
+
+# Rules of single HR tables, beyond the key and updated_at rules every table has.
+_HR_TABLE_RULES: dict[str, list[Rule]] = {
+    "employment_service": [Rule(
+        "service_type_invalid",
+        "服务类型（service_type）不是 career_guidance、job_referral、training_referral 之一",
+        _not_in("service_type", SERVICE_TYPES),
+    )],
+    "rural_talent": [Rule(
+        "talent_type_invalid", "人才类型（talent_type）不是 wealth_leader、rural_craftsman 之一",
+        _not_in("talent_type", TALENT_TYPES),
+    )],
+    "subsidy_payment": [Rule(
+        "period_month_format", "补贴所属月份（period_month）不是 YYYY-MM 格式的有效月份",
+        f"(period_month IS NULL OR NOT regexp_full_match(period_month, '{PERIOD_MONTH_PATTERN}'))",
+    )],
+}
+UPDATED_AT_NULL = Rule("updated_at_null", "更新时间（updated_at）为空，无法判断新旧、无法增量同步",
+                       "updated_at IS NULL")
+
+
+def hr_rules(table: str) -> list[Rule]:
+    """The rules of one HR table, in the order they are tried; a row gets the first rule it breaks.
+
+    The person key (id_number; assignment_id for subsidy_payment, which reaches the person through
+    the post) is what every KPI joins on, so a row without it can never count anywhere. Every HR row
+    needs updated_at: without it the pull cannot place the row on the watermark timeline.
+    """
+    pk = hr_schema.metadata.tables[table].primary_key.columns.keys()[0]
+    rules = [Rule("primary_key_empty", f"主键（{pk}）为空，无法按主键更新", _empty(pk))]
+    if table == "subsidy_payment":
+        rules.append(Rule("assignment_id_empty", "岗位分配编号（assignment_id）为空，无法关联到公益性岗位和人员",
+                          _empty("assignment_id")))
+    else:
+        rules.append(Rule("id_number_empty", "证件号码（id_number）为空，无法匹配到人员", _empty("id_number")))
+    return [*rules, *_HR_TABLE_RULES.get(table, []), UPDATED_AT_NULL]
 
 
 BATCH_REJECTED = Rule("batch_rejected", "所在批次未通过阻断性检查，整批未发布（本行本身未违反规则）", "false")

@@ -16,7 +16,15 @@ import great_expectations as gx
 from great_expectations import expectations as gxe
 
 from dagster_project.marts import MARTS_SCHEMA, mart_names
-from dagster_project.quality.rules import Rule, household_rules, member_rules, relief_rules
+from dagster_project.quality.rules import (
+    SERVICE_TYPES,
+    TALENT_TYPES,
+    Rule,
+    household_rules,
+    hr_rules,
+    member_rules,
+    relief_rules,
+)
 from dagster_project.settings import EXPECTATIONS_DIR
 from dagster_project.source_shapes import HOUSEHOLD_COLUMNS, HR_TABLES, MEMBER_COLUMNS, RELIEF_COLUMNS
 
@@ -170,8 +178,6 @@ def _hr_mart_suites() -> list[gx.ExpectationSuite]:
     """The HR-platform fact marts (marts/hr): the base suite of ``_hr_fact_suite`` plus the code lists,
     amounts and date order the HR KPIs read. A row breaking them is still published (SPEC §3: odd
     values are reported, not rejected), so these are warnings for the BI user, not load decisions."""
-    from dagster_project.ingest.hr_platform import SERVICE_TYPES, TALENT_TYPES
-
     service = _hr_fact_suite("marts.fct_employment_service", "service_id", "service_type", "service_date")
     service.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="service_type", value_set=list(SERVICE_TYPES)))
 
@@ -284,19 +290,15 @@ HR_SUITE_NAMES = tuple(f"raw.hr_{table}" for table in HR_TABLES)
 
 
 def hr_raw_suites() -> list[gx.ExpectationSuite]:
-    """The published HR tables: one row per primary key, and no row breaking the loader's rules (which
-    quarantined such rows): the same rule text, checked again on what was published."""
-    from dagster_project.ingest.hr_platform import table_rules
-
+    """The HR tables: one row per primary key, and one expectation per row rule of ``hr_rules`` (the
+    same text the pipeline quarantines with). Validated on each staged pull before it is published
+    (GE's per-rule counts must equal the pipeline's) and again on the published raw table."""
     suites = []
     for table, columns in HR_TABLES.items():
         suite = gx.ExpectationSuite(name=f"raw.hr_{table}")
         suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=columns[0]))
-        for rule in table_rules(table):
-            condition = rule.condition.replace("{", "{{").replace("}", "}}")  # GE formats in {batch}
-            suite.add_expectation(gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=f"SELECT * FROM {{batch}} WHERE coalesce(({condition}), false)",
-                description=f"{rule.name}: {rule.reason}", meta={"rule": rule.name}))
+        for rule in hr_rules(table):
+            suite.add_expectation(_rule_expectation(rule))
         suites.append(suite)
     assert tuple(s.name for s in suites) == HR_SUITE_NAMES
     return suites

@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagster_project.settings import Settings
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -28,13 +32,14 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     return parser
 
 
-def run_report(args: argparse.Namespace) -> int:
-    """Build the report; print its path on success, a one-line reason on stderr otherwise."""
+def run_report(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """Build the report; print its path on success, a one-line reason on stderr otherwise. ``settings``:
+    the ones `zengshou` already checked (read here only when called on its own)."""
     from dagster_project.report import ReportError, build_report
     from dagster_project.settings import ConfigError, load_settings
 
     try:
-        settings = load_settings()
+        settings = settings or load_settings()
         path = build_report(settings.warehouse, args.out, args.month)
     except (ReportError, ConfigError) as exc:
         print(f"zengshou: report error: {exc}", file=sys.stderr)

@@ -46,10 +46,10 @@ class ServingFilePublish:
     withheld: tuple[str, ...] = ()  # restricted person lists left out of the file (county_roles_only)
 
 
-def serving_file_path(warehouse: Path) -> Path:
-    """``<warehouse dir>/zengshou_serving.duckdb``, or ZENGSHOU_SERVING_FILE when set."""
-    override = os.environ.get("ZENGSHOU_SERVING_FILE")
-    return Path(override).expanduser().resolve() if override else warehouse.parent / SERVING_FILE_NAME
+def serving_file_path(warehouse: Path, configured: Path | None = None) -> Path:
+    """``configured`` (the setting ZENGSHOU_SERVING_FILE, resources.PublishingResource) when set, else
+    ``<warehouse dir>/zengshou_serving.duckdb``."""
+    return Path(configured) if configured else warehouse.parent / SERVING_FILE_NAME
 
 
 def _q(identifier: str) -> str:

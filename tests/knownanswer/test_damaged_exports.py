@@ -18,8 +18,8 @@ import duckdb
 import openpyxl
 import pytest
 
+from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_batch import BatchOutcome
-from dagster_project.ingest.file_loads import load_landed_file
 from dagster_project.ingest.file_sources import (
     MONITORING_HOUSEHOLDS,
     MONITORING_MEMBERS,
@@ -142,8 +142,11 @@ def test_asset_refuses_a_file_still_being_written(settings: Settings, landing: L
     from dagster_project.assets.monitoring import monitoring_members
 
     landing.write_members(MONTH, sc.members_rows(MONTH))
+    from dagster_project.resources import build_resources
+
     monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "3600")
-    result = dg.materialize([monitoring_members], partition_key=MONTH, raise_on_error=False)
+    result = dg.materialize([monitoring_members], partition_key=MONTH, raise_on_error=False,
+                            resources=build_resources(load_settings()))
     assert not result.success
     messages = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
     assert any("members.csv: still being written" in m for m in messages), messages

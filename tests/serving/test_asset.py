@@ -10,6 +10,8 @@ import duckdb
 import pytest
 
 from dagster_project.assets.serving import MART_KEYS, serving_publish
+from dagster_project.resources import build_resources
+from dagster_project.settings import load_settings
 from tests.serving.conftest import BiDatabase
 
 
@@ -21,7 +23,9 @@ def _materialize(monkeypatch: pytest.MonkeyPatch, warehouse: Path, bi_url: str |
         monkeypatch.setenv("ZENGSHOU_BI_ROLE_PREFIX", prefix)
     else:
         monkeypatch.delenv("ZENGSHOU_BI_DB_URL", raising=False)
-    result = dg.materialize([serving_publish], instance=dg.DagsterInstance.ephemeral())
+    # The settings of this environment, as the code location builds them, become the asset's resources.
+    result = dg.materialize([serving_publish], instance=dg.DagsterInstance.ephemeral(),
+                            resources=build_resources(load_settings()))
     assert result.success
     [event] = result.get_asset_materialization_events()
     assert event.asset_key == dg.AssetKey(["serving", "marts_published"])

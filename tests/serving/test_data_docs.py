@@ -184,7 +184,7 @@ def loaded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """Two member files loaded by the real loader with ZENGSHOU_MAX_REJECT_RATE = 0.10, and one mart
     validation: 2023-01 has 15 good rows and 1 with a broken ID checksum (1/16 = 6.25 %, accepted);
     2023-03 has 15 good rows and 3 broken ones (3/18 = 16.67 % > 10 %, rejected)."""
-    from dagster_project.ingest.file_loads import load_landed_file
+    from dagster_project.ingest.batch_pipeline import load_landed_file
     from dagster_project.ingest.file_sources import MONITORING_MEMBERS, monitoring_file
     from dagster_project.settings import load_settings
     from tests.knownanswer.landing import Landing, break_checksum, make_id
