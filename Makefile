@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: setup demo test lint dev expectations docs docs-serve clean
+.PHONY: setup demo test lint dev expectations sources docs docs-serve clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ dev: setup $(DAGSTER_HOME_DIR)/dagster.yaml
 
 expectations: setup
 	$(VENV)/bin/python -m dagster_project.quality.suites
+
+# dbt/models/staging/sources.yml from source_shapes.py and hr_schema.py (tests/test_dbt_sources.py checks it).
+sources: setup
+	$(VENV)/bin/python -m dagster_project.dbt_sources
 
 docs: setup
 	$(VENV)/bin/python -m dagster_project.dbt_cli docs generate

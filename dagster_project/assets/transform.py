@@ -2,68 +2,23 @@
 Great Expectations suites on the marts as further asset checks."""
 
 import contextlib
-import fcntl
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.assets.ge_checks import ge_suite_check
+from dagster_project.dbt_manifest import dbt_executable, ensure_manifest  # noqa: F401 (dbt_cli imports it here)
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import ensure_raw_tables
-from dagster_project.quality.suites import MART_SUITE_NAMES
-from dagster_project.resources import WarehouseResource, dbt_executable
+from dagster_project.marts import mart_names
+from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-
-def _newest_source_mtime() -> float:
-    files = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"}
-             and "target" not in p.parts and "logs" not in p.parts]
-    files += list(DBT_PROJECT_DIR.parent.joinpath("seeds").glob("*"))
-    return max((p.stat().st_mtime for p in files), default=0.0)
-
-
-def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model, seed or yml.
-
-    ``DbtProject.prepare_if_dev`` only runs under ``dagster dev``; ``zengshou run`` and tests load the
-    definitions directly, so they need the same preparation here.
-    """
-    manifest = DBT_PROJECT.manifest_path
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    # One parser at a time: processes that load the definitions together (the UI's code server and a
-    # `zengshou run`, parallel test workers) would otherwise write dbt/target at the same time.
-    with open(manifest.parent / ".parse.lock", "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-                _parse()
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-    return manifest
-
-
-# `dbt parse` opens no database and hashes nothing, but profiles.yml names the warehouse: a placeholder
-# path, so parsing (at import, when the code location loads) never depends on the settings.
-PARSE_ENV = {"ZENGSHOU_WAREHOUSE": str(DBT_PROJECT_DIR / "target" / "parse-only.duckdb")}
-
-
-def _parse() -> None:
-    env = {**os.environ, **PARSE_ENV}
-    proc = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
 
 
 class ZengshouDbtTranslator(DagsterDbtTranslator):
@@ -122,4 +77,5 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = old
 
 
-MART_CHECKS = [ge_suite_check(name) for name in MART_SUITE_NAMES]
+# One GE suite check per mart model of the manifest (quality/suites.py generates a suite for each).
+MART_CHECKS = [ge_suite_check(f"marts.{name}") for name in mart_names()]

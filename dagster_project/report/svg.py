@@ -1,16 +1,17 @@
-"""Month trend charts as inline SVG, written directly in Python.
+"""Month trend charts as inline SVG: the geometry is worked out here, the elements are written by the
+``line_chart`` / ``empty_chart`` macros of ``templates/chart.svg.j2``.
 
 The report must open on an office PC without network access and print the same everywhere, so no
 charting library, no JavaScript and no CDN: a few polylines, rectangles and text elements are all a
-line chart needs. Text inherits the page's CJK font stack. Every string is escaped. The <svg> elements
-carry no xmlns: inline SVG in HTML does not need one, and leaving it out keeps the file free of any
-http:// string, which the test checks.
+line chart needs. Text inherits the page's CJK font stack; every string is escaped by the template
+environment (report/templates.py). The <svg> elements carry no xmlns: inline SVG in HTML does not need
+one, and leaving it out keeps the file free of any http:// string, which the test checks.
 """
 
 from __future__ import annotations
 
 import math
-from html import escape
+from dataclasses import dataclass, field
 
 from dagster_project.report.data import TrendPoint
 from dagster_project.report.fmt import fmt_target, fmt_value, is_percent
@@ -25,6 +26,40 @@ COLOR_GRID = "#e6e8eb"
 COLOR_AXIS = "#8a9099"
 COLOR_MET = "#2e7d4f"
 COLOR_NOT_MET = "#c0392b"
+# Sizes and colours the template reads (one place for the chart's look).
+STYLE = {
+    "width": WIDTH, "height": HEIGHT, "pad_left": PAD_LEFT, "pad_right": PAD_RIGHT, "pad_bottom": PAD_BOTTOM,
+    "line": COLOR_LINE, "band": COLOR_BAND, "target": COLOR_TARGET, "grid": COLOR_GRID, "axis": COLOR_AXIS,
+}
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A province value: its point, colour, hover title and the label above it (coordinates formatted)."""
+
+    x: str
+    y: str
+    label_y: str
+    fill: str
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """Everything the ``line_chart`` macro draws, in drawing order; coordinates already formatted."""
+
+    title: str
+    ticks: list[tuple[str, str, str]] = field(default_factory=list)   # (y, label y, label)
+    months: list[tuple[str, int]] = field(default_factory=list)       # (x, month number)
+    axis_y: int = 0
+    band_polygon: str | None = None             # the prefecture min–max band, two or more months
+    band_line: tuple[str, str, str] | None = None  # (x, y top, y bottom): the band of a single month
+    target_y: str | None = None
+    target_label: str | None = None
+    target_x0: int = WIDTH - PAD_RIGHT - 112   # the target legend sits above the plot's top-right corner
+    runs: list[str] = field(default_factory=list)  # polyline points of each run without a gap
+    dots: list[Dot] = field(default_factory=list)
 
 
 def _nice_step(span: float, ticks: int = 5) -> float:
@@ -64,24 +99,13 @@ def _pts(points: list[tuple[float, float]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
-def empty_chart(title: str, message: str = "暂无数据") -> str:
-    """A placeholder of the same size, so the layout does not jump when a KPI has no months yet."""
-    return (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-label="{escape(title)}">'
-        f"<title>{escape(title)}</title>"
-        f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="{HEIGHT - 1}" fill="#fafbfc" stroke="{COLOR_GRID}"/>'
-        f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="{COLOR_AXIS}" font-size="14">'
-        f"{escape(message)}</text></svg>"
-    )
-
-
-def line_chart(points: list[TrendPoint], *, title: str, unit: str, comparator: str | None) -> str:
+def chart_geometry(points: list[TrendPoint], *, title: str, unit: str, comparator: str | None) -> LineChart | None:
     """Province line with its value at each month, the prefecture min–max band behind it, and the
-    target as a dashed line; points are green when they meet the target and red when not."""
+    target as a dashed line; points are green when they meet the target and red when not. None when
+    there is nothing to draw (the template then shows the empty chart)."""
     values = [v for p in points for v in (p.province, p.prefecture_min, p.prefecture_max, p.target) if v is not None]
     if not points or all(p.province is None for p in points) or not values:
-        return empty_chart(title)
+        return None
     lo, hi, step = _domain(values)
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     n = len(points)
@@ -95,65 +119,47 @@ def line_chart(points: list[TrendPoint], *, title: str, unit: str, comparator: s
         return PAD_TOP + plot_h - (v - lo) / (hi - lo) * plot_h
 
     xs = [x_of(i) for i in range(n)]
-    parts: list[str] = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-    ]
     # grid and y axis labels
+    ticks = []
     tick = lo
     while tick <= hi + step / 2:
         y = y_of(tick)
-        parts.append(f'<line x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" '
-                     f'stroke="{COLOR_GRID}" stroke-width="1"/>')
         label = f"{tick * 100:.0f}%" if is_percent(unit) and step * 100 >= 1 else (
             f"{tick * 100:.1f}%" if is_percent(unit) else f"{tick:g}")
-        parts.append(f'<text x="{PAD_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="{COLOR_AXIS}">{escape(label)}</text>')
+        ticks.append((f"{y:.1f}", f"{y + 4:.1f}", label))
         tick += step
     # x axis labels: months of the year
-    for x, p in zip(xs, points, strict=True):
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" text-anchor="middle" font-size="12" '
-                     f'fill="{COLOR_AXIS}">{p.month.month}月</text>')
-    parts.append(f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - PAD_RIGHT}" y2="{PAD_TOP + plot_h}" '
-                 f'stroke="{COLOR_AXIS}" stroke-width="1"/>')
+    months = [(f"{x:.1f}", p.month.month) for x, p in zip(xs, points, strict=True)]
     # prefecture band (only where both ends exist)
     band = [(x, p.prefecture_min, p.prefecture_max) for x, p in zip(xs, points, strict=True)
             if p.prefecture_min is not None and p.prefecture_max is not None]
+    band_polygon = band_line = None
     if len(band) >= 2:
         upper = [(x, y_of(hi_)) for x, _lo, hi_ in band]
         lower = [(x, y_of(lo_)) for x, lo_, _hi in reversed(band)]
-        parts.append(f'<polygon class="band" points="{_pts(upper + lower)}" fill="{COLOR_BAND}" opacity="0.8"/>')
+        band_polygon = _pts(upper + lower)
     elif len(band) == 1:
         x, lo_, hi_ = band[0]
-        parts.append(f'<line class="band" x1="{x:.1f}" y1="{y_of(hi_):.1f}" x2="{x:.1f}" y2="{y_of(lo_):.1f}" '
-                     f'stroke="{COLOR_BAND}" stroke-width="14"/>')
+        band_line = (f"{x:.1f}", f"{y_of(hi_):.1f}", f"{y_of(lo_):.1f}")
     # target line
     targets = [p.target for p in points if p.target is not None]
+    target_y = target_label = None
     if targets:
-        t = targets[-1]
-        y = y_of(t)
-        parts.append(f'<line class="target" x1="{PAD_LEFT}" y1="{y:.1f}" x2="{WIDTH - PAD_RIGHT}" y2="{y:.1f}" '
-                     f'stroke="{COLOR_TARGET}" stroke-width="1.5" stroke-dasharray="6 4"/>')
-        # the label sits above the plot's top-right corner, where no value label can collide with it
-        x0 = WIDTH - PAD_RIGHT - 112
-        parts.append(f'<line x1="{x0}" y1="11" x2="{x0 + 16}" y2="11" '
-                     f'stroke="{COLOR_TARGET}" stroke-width="1.5" stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{x0 + 20}" y="15" font-size="11.5" '
-                     f'fill="{COLOR_TARGET}">目标 {escape(fmt_target(t, comparator, unit))}</text>')
+        target_y = f"{y_of(targets[-1]):.1f}"
+        target_label = f"目标 {fmt_target(targets[-1], comparator, unit)}"
     # province line, points and value labels
-    for run in _runs(xs, [p.province for p in points]):
-        parts.append(f'<polyline class="series" points="{_pts([(x, y_of(v)) for x, v in run])}" fill="none" '
-                     f'stroke="{COLOR_LINE}" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>')
+    runs = [_pts([(x, y_of(v)) for x, v in run]) for run in _runs(xs, [p.province for p in points])]
+    dots = []
     for x, p in zip(xs, points, strict=True):
         if p.province is None:
             continue
         # the mart's status (macro kpi_status), not a comparison redone here
         fill = {"met": COLOR_MET, "not_met": COLOR_NOT_MET}.get(p.status or "", COLOR_LINE)
         y = y_of(p.province)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{fill}" stroke="#fff" stroke-width="1.5">'
-                     f"<title>{p.month:%Y-%m} {escape(fmt_value(p.province, unit))}</title></circle>")
-        parts.append(f'<text x="{x:.1f}" y="{y - 10:.1f}" text-anchor="middle" font-size="11.5" '
-                     f'fill="#1d2733">{escape(fmt_value(p.province, unit, compact=True))}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        dots.append(Dot(x=f"{x:.1f}", y=f"{y:.1f}", label_y=f"{y - 10:.1f}",
+                        fill=fill,
+                        title=f"{p.month:%Y-%m} {fmt_value(p.province, unit)}",
+                        label=fmt_value(p.province, unit, compact=True)))
+    return LineChart(title=title, ticks=ticks, months=months, axis_y=PAD_TOP + plot_h,
+                     band_polygon=band_polygon, band_line=band_line, target_y=target_y,
+                     target_label=target_label, runs=runs, dots=dots)

@@ -1,5 +1,6 @@
 """What gets published: every table of the warehouse's ``marts`` schema, read generically, with the
-column descriptions of the dbt yml files, a Chinese label per column, the region hierarchy that
+descriptions and publishing rule of its dbt model from the dbt manifest (dagster_project/marts.py), a
+Chinese label per column, the region hierarchy that
 row-level security needs, and a personal-data guard that refuses to publish 证件号码 / 姓名 / phones.
 
 Both publishers (the serving DuckDB file and PostgreSQL) read the marts through this module, so they
@@ -12,15 +13,15 @@ import csv
 import functools
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import yaml
 
-from dagster_project.settings import DBT_PROJECT_DIR, SEEDS_DIR
+from dagster_project.marts import MARTS_SCHEMA, PUBLISH_META_KEY, MartColumnDoc, MartModel, mart_models
+from dagster_project.settings import SEEDS_DIR
 
-MARTS_SCHEMA = "marts"
 PROVINCE_CODE = "530000"
 
 # Chinese column labels of the contract columns (SPEC §4). A model's yml can set or override one with
@@ -79,10 +80,10 @@ REGION_COLUMNS = ("region_code", "prefecture_code", "county_code")
 PERSON_LEVEL_COLUMNS = frozenset({"person_key", "household_key", "person_no", "household_no"})
 
 # Publishing rule of a mart, from its dbt yml: `config: {meta: {zengshou_publish: county_roles_only}}`
-# (or `meta:` on the model). county_roles_only = a restricted person list (SPEC §2.3 worklist):
+# (or `meta:` on the model), read from the manifest (PUBLISH_META_KEY, dagster_project/marts.py).
+# county_roles_only = a restricted person list (SPEC §2.3 worklist):
 # PostgreSQL only, SELECT for the county / prefecture / province roles under row-level security on
 # county_code, never for the analyst role, and never copied into the serving DuckDB file.
-PUBLISH_META_KEY = "zengshou_publish"
 PUBLISH_ALL = "all"
 PUBLISH_COUNTY_ROLES_ONLY = "county_roles_only"
 PUBLISH_RULES = (PUBLISH_ALL, PUBLISH_COUNTY_ROLES_ONLY)
@@ -142,46 +143,7 @@ class Regions:
 
 
 # ---------------------------------------------------------------------------------------------------
-# dbt descriptions
-
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@functools.lru_cache(maxsize=64)
-def _yml(path: Path, mtime_ns: int) -> dict:
-    try:
-        data = yaml.load(path.read_text("utf-8"), Loader=_YAML_LOADER)  # CSafeLoader / SafeLoader
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _model_docs(models_dir: Path) -> dict[str, dict]:
-    """model name -> {"description": str|None, "columns": {name: {"description", "label_zh"}},
-    "publish": the meta zengshou_publish of the model (None when unset)}."""
-    docs: dict[str, dict] = {}
-    for path in sorted(models_dir.rglob("*.yml")):
-        data = _yml(path, path.stat().st_mtime_ns)
-        for model in data.get("models") or []:
-            if not isinstance(model, dict) or "name" not in model:
-                continue
-            columns = {}
-            for col in model.get("columns") or []:
-                if isinstance(col, dict) and "name" in col:
-                    meta = col.get("meta") or (col.get("config") or {}).get("meta") or {}
-                    columns[col["name"]] = {"description": _clean(col.get("description")),
-                                            "label_zh": meta.get("label_zh")}
-            model_meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
-            docs[model["name"]] = {"description": _clean(model.get("description")), "columns": columns,
-                                   "publish": model_meta.get(PUBLISH_META_KEY)}
-    return docs
-
-
-def _clean(text: str | None) -> str | None:
-    if not text:
-        return None
-    return " ".join(str(text).split())
+# dbt descriptions (from the manifest: dagster_project/marts.py)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -195,11 +157,11 @@ def _derived_label(description: str | None) -> str | None:
     return head if head and _CJK.search(head) and len(head.encode("utf-8")) <= 63 else None
 
 
-def _labels(names: list[str], docs: dict) -> list[str]:
+def _labels(names: list[str], docs: dict[str, MartColumnDoc]) -> list[str]:
     labels, seen = [], set()
     for name in names:
-        doc = docs.get(name, {})
-        label = doc.get("label_zh") or ZH_LABELS.get(name) or _derived_label(doc.get("description")) or name
+        doc = docs.get(name, MartColumnDoc(None, None))
+        label = doc.label_zh or ZH_LABELS.get(name) or _derived_label(doc.description) or name
         if label in seen:
             label = f"{label}_{name}"
         seen.add(label)
@@ -234,8 +196,12 @@ def connect_warehouse(warehouse: Path, timeout_s: float = 60.0) -> duckdb.DuckDB
 
 
 def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
-               models_dir: Path | None = None) -> list[MartTable]:
-    """Every table and view of schema marts with its columns (in order), descriptions and row count."""
+               models: Iterable[MartModel] | None = None) -> list[MartTable]:
+    """Every table and view of schema marts with its columns (in order), descriptions and row count.
+
+    Descriptions, labels and the publishing rule are those of the dbt model of the same name in the
+    manifest (``models``: the manifest's marts unless given); a table no model describes is still read,
+    so the personal-data and row-security guards see everything the schema holds."""
     database = database or con.execute("SELECT current_database()").fetchone()[0]
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns()"
@@ -245,18 +211,17 @@ def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
     by_table: dict[str, list[tuple[str, str]]] = {}
     for table, column, dtype in rows:
         by_table.setdefault(table, []).append((column, dtype))
-    docs = _model_docs(models_dir or DBT_PROJECT_DIR / "models")
+    docs = {m.name: m for m in (mart_models() if models is None else models)}
     tables = []
     for name, cols in sorted(by_table.items()):
-        model = docs.get(name, {"description": None, "columns": {}})
-        labels = _labels([c for c, _ in cols], model["columns"])
+        model = docs.get(name) or MartModel(name, None, {}, None)
+        labels = _labels([c for c, _ in cols], model.columns)
         columns = tuple(
-            MartColumn(c, dtype, model["columns"].get(c, {}).get("description"), label)
+            MartColumn(c, dtype, model.columns[c].description if c in model.columns else None, label)
             for (c, dtype), label in zip(cols, labels, strict=True)
         )
         count = con.execute(f'SELECT count(*) FROM "{database}".{MARTS_SCHEMA}."{name}"').fetchone()[0]
-        tables.append(MartTable(name, columns, model["description"], int(count),
-                                publish=model.get("publish") or PUBLISH_ALL))
+        tables.append(MartTable(name, columns, model.description, int(count), publish=model.publish or PUBLISH_ALL))
     return tables
 
 

@@ -177,23 +177,39 @@ def add_person_marts(path: Path) -> None:
         con.close()
 
 
-@pytest.fixture()
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The project's dbt yml files plus PERSON_MARTS_YML, read by the catalog instead of the real ones
-    (the restricted test list is declared the way a real mart declares it)."""
-    import shutil
-
-    from dagster_project.serving import catalog
-    from dagster_project.settings import DBT_PROJECT_DIR
-
-    root = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR / "models", root / "models", ignore=shutil.ignore_patterns("*.sql", "*.md"))
-    (root / "models" / "_person_marts_test.yml").write_text(PERSON_MARTS_YML, "utf-8")
-    monkeypatch.setattr(catalog, "DBT_PROJECT_DIR", root)
-    return root / "models"
+def manifest_node(model: dict) -> dict:
+    """A model of a dbt yml as the manifest holds it (the fields dagster_project/marts.py reads)."""
+    config = model.get("config") or {}
+    return {
+        "resource_type": "model", "name": model["name"], "description": model.get("description", ""),
+        "meta": {**(model.get("meta") or {}), **(config.get("meta") or {})},
+        "config": {"schema": "marts", "meta": {**(model.get("meta") or {}), **(config.get("meta") or {})}},
+        "columns": {c["name"]: {"name": c["name"], "description": c.get("description", ""),
+                                "meta": c.get("meta") or {}} for c in model.get("columns") or []},
+        "tags": [],
+    }
 
 
 @pytest.fixture()
-def person_warehouse(warehouse: Path, models_dir: Path) -> Path:
+def mart_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project's dbt manifest plus the models of PERSON_MARTS_YML, read by the catalog instead of
+    the real one (the restricted test list is declared the way a real mart declares it)."""
+    import json
+
+    import yaml
+
+    from dagster_project import marts
+
+    manifest = json.loads(marts.manifest_path().read_text("utf-8"))
+    for model in yaml.safe_load(PERSON_MARTS_YML)["models"]:
+        manifest["nodes"][f"model.zengshou.{model['name']}"] = manifest_node(model)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    monkeypatch.setattr(marts, "manifest_path", lambda: path)
+    return path
+
+
+@pytest.fixture()
+def person_warehouse(warehouse: Path, mart_manifest: Path) -> Path:
     add_person_marts(warehouse)
     return warehouse

@@ -49,10 +49,10 @@ def county(code: str, prefecture_code: str) -> Reach:
                  needs=("region_code", "county_code"))
 
 
-def published_marts(warehouse: Path, models_dir: Path | None = None) -> dict[str, MartTable]:
+def published_marts(warehouse: Path) -> dict[str, MartTable]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {t.name: t for t in read_marts(con, models_dir=models_dir)}
+        return {t.name: t for t in read_marts(con)}
     finally:
         con.close()
 

@@ -133,12 +133,14 @@ def test_restricted_list_is_not_copied_into_the_serving_file(person_warehouse: P
     assert not {t for _, t in names} & {"fct_early_warning_test"}
 
 
-def test_unknown_publishing_rule_is_refused(person_warehouse: Path, models_dir: Path) -> None:
+def test_unknown_publishing_rule_is_refused(person_warehouse: Path, mart_manifest: Path) -> None:
     """A typo in the meta must not publish a restricted list to everyone."""
     from dagster_project.serving.catalog import RowSecurityError
 
-    yml = models_dir / "_person_marts_test.yml"
-    yml.write_text(yml.read_text("utf-8").replace("county_roles_only", "county_role_only"), "utf-8")
+    manifest = json.loads(mart_manifest.read_text("utf-8"))
+    node = manifest["nodes"]["model.zengshou.fct_early_warning_test"]
+    node["meta"]["zengshou_publish"] = node["config"]["meta"]["zengshou_publish"] = "county_role_only"
+    mart_manifest.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     with pytest.raises(RowSecurityError, match="unknown meta zengshou_publish: 'county_role_only'"):
         publish_serving_file(person_warehouse)
     assert not serving_file_path(person_warehouse).exists()
