@@ -78,7 +78,7 @@ def patch_pipeline(tracker: Tracker) -> None:
     from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
     from dagster_project.assets import ge_checks, hr, monitoring, relief
-    from dagster_project.ingest import batch_pipeline, file_batch, file_loads
+    from dagster_project.ingest import batch_pipeline, file_batch
 
     monitoring.load_landed_file = tracker.wrap(monitoring.load_landed_file, "monitoring")
     relief.load_landed_file = tracker.wrap(relief.load_landed_file, "relief")
@@ -86,7 +86,6 @@ def patch_pipeline(tracker: Tracker) -> None:
     batch_pipeline.stage_file = tracker.wrap(batch_pipeline.stage_file, "stage")
     file_batch.stage_source_file = tracker.wrap(file_batch.stage_source_file, "read")
     file_batch.file_sha256 = tracker.wrap(file_batch.file_sha256, "sha256")
-    file_loads.file_sha256 = tracker.wrap(file_loads.file_sha256, "sha256")
     batch_pipeline.validate = tracker.wrap(batch_pipeline.validate, "ge")  # files and (nested in hr_pull) HR
     batch_pipeline.finish_batch = tracker.wrap(batch_pipeline.finish_batch, "publish")
     hr.pull_hr_platform = tracker.wrap(hr.pull_hr_platform, "hr_pull")

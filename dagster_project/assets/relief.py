@@ -9,8 +9,9 @@ import dagster as dg
 
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
 from dagster_project.ingest.batch_pipeline import load_landed_file
-from dagster_project.ingest.file_loads import is_new_or_changed
 from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
+from dagster_project.ingest.load_state import loaded_shas
+from dagster_project.planning import RELIEF, WarehouseState, plan
 from dagster_project.resources import LandingResource, WarehouseResource
 
 RELIEF_KEY = dg.AssetKey(RELIEF_PROJECTS.raw_table.split("."))
@@ -32,11 +33,18 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig,
                     landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
                                                           | dg.AssetCheckResult]:
     settings = warehouse.loader_settings(landing.dir)
-    files = [f for f in relief_files(landing.dir) if config.reload_all or is_new_or_changed(settings, f)]
-    waiting = [f for f in files if landing.settling(f.path)]  # may still be being copied: loaded by a later run
+    if config.reload_all:
+        candidates = relief_files(landing.dir)
+        waiting = [f for f in candidates if landing.settling(f.path)]
+        files = [f for f in candidates if f not in waiting]
+    else:  # the one planner decides what is new or changed, as for the sensors and `zengshou run`
+        with warehouse.connect() as con:
+            state = WarehouseState(loaded_shas(con))
+        todo = plan(state, landing.dir, scope={RELIEF}, settle=landing.settle_seconds)
+        files = [ld.file for ld in todo.ledgers]
+        waiting = [ld.file for ld in todo.ledgers_waiting]  # may still be being copied: a later run loads them
     for f in waiting:
         context.log.warning(landing.settling_note(f.path))
-    files = [f for f in files if f not in waiting]
     loads = [load_landed_file(settings, f) for f in files]
     rejected = [ld.outcome for ld in loads if not ld.outcome.published]
     for ld in loads:
