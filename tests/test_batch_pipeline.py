@@ -10,12 +10,19 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.definitions import MONITORING_JOB, defs
+from dagster_project.definitions import build_definitions
+from dagster_project.orchestration.jobs import HR_PULL_JOB, MONITORING_JOB
+from dagster_project.settings import load_settings
 from tests.knownanswer.landing import FileStyle, Landing
 from tests.knownanswer.scenario import households_rows, members_rows
 
 MEMBERS = dg.AssetKey(["raw", "monitoring_members"])
 HOUSEHOLDS = dg.AssetKey(["raw", "monitoring_households"])
+
+
+def _defs() -> dg.Definitions:
+    """The code location for the settings the test has just put in the environment."""
+    return build_definitions(load_settings())
 
 
 def test_a_rejected_file_batch_is_an_observation_not_a_materialization(tmp_path: Path,
@@ -31,7 +38,7 @@ def test_a_rejected_file_batch_is_an_observation_not_a_materialization(tmp_path:
     landing.write_members("2023-01", members, FileStyle(drop_columns=("证件号码",)))
     landing.write_households("2023-01", households_rows("2023-01"))
 
-    result = defs.resolve_job_def(MONITORING_JOB).execute_in_process(
+    result = _defs().resolve_job_def(MONITORING_JOB).execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), partition_key="2023-01", raise_on_error=False)
 
     assert not result.success  # the members' blocking check fails the run, as before
@@ -81,7 +88,7 @@ def test_a_rejected_hr_table_is_an_observation_and_its_check_carries_the_ge_summ
     monkeypatch.delenv("ZENGSHOU_ALERT_WEBHOOK_URL", raising=False)
     service, seeker = dg.AssetKey(["raw", "hr_employment_service"]), dg.AssetKey(["raw", "hr_jobseeker"])
 
-    result = defs.resolve_job_def("hr_platform_pull").execute_in_process(
+    result = _defs().resolve_job_def(HR_PULL_JOB).execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), asset_selection=[service, seeker], raise_on_error=False)
 
     assert not result.success

@@ -365,9 +365,10 @@ def test_sensor_notes_say_what_was_skipped(landing: Landing, settings: Settings)
 
 
 def test_run_plan_fails_an_ambiguous_month_alone_and_waits_for_a_file_being_copied(
-        landing: Landing, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        landing: Landing, settings: Settings) -> None:
     """What `zengshou run` plans before loading (#2, #9): 2023-03 with members.csv and members.xlsx fails
     with its reason, 2022-12 whose households file was just written waits with a note, 2023-01 loads."""
+    import dataclasses
     import os
     import time
 
@@ -382,7 +383,7 @@ def test_run_plan_fails_an_ambiguous_month_alone_and_waits_for_a_file_being_copi
     for path in settings.landing_dir.rglob("*"):
         if path.is_file() and path != landing.month_dir("2022-12") / "households.csv":
             os.utime(path, (old, old))
-    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "600")
+    settings = dataclasses.replace(settings, landing_settle_seconds=600)  # settings are read once, at start
     report = RunReport()
     months = _plan_months(settings, report)  # an empty warehouse: all to load
     assert [(m, sorted(k.path[-1] for k in keys)) for m, keys in months] == [
