@@ -28,7 +28,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,6 +232,21 @@ def _result(context: dg.SensorEvaluationContext, requests, cursor, notes, landin
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=skip)
 
 
+def _landing_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource,
+                  requests_for: Callable[..., tuple[list[dg.RunRequest], str, list[str]]]
+                  ) -> dg.SensorResult | dg.SkipReason:
+    """One tick of a landing sensor: skip while there is no landing dir or a run writes the warehouse,
+    else what ``requests_for`` (monitoring_requests / relief_requests) asks for, with its notes logged."""
+    if not landing.exists():
+        return dg.SkipReason(NO_LANDING_DIR)
+    state = _read_state(context, warehouse.file)
+    if state is None:
+        return dg.SkipReason(BUSY)
+    requests, cursor, notes = requests_for(landing.dir, context.cursor, state.loaded, context.instance,
+                                           settle=landing.settle_seconds)
+    return _result(context, requests, cursor, notes, landing.dir)
+
+
 @dg.sensor(
     name="monitoring_landing_sensor",
     job_name=MONITORING_JOB,
@@ -242,14 +257,7 @@ def _result(context: dg.SensorEvaluationContext, requests, cursor, notes, landin
 )
 def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                               landing: LandingResource):
-    if not landing.exists():
-        return dg.SkipReason(NO_LANDING_DIR)
-    state = _read_state(context, warehouse.file)
-    if state is None:
-        return dg.SkipReason(BUSY)
-    requests, cursor, notes = monitoring_requests(landing.dir, context.cursor, state.loaded, context.instance,
-                                                  settle=landing.settle_seconds)
-    return _result(context, requests, cursor, notes, landing.dir)
+    return _landing_tick(context, warehouse, landing, monitoring_requests)
 
 
 @dg.sensor(
@@ -262,14 +270,7 @@ def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: Wa
 )
 def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                           landing: LandingResource):
-    if not landing.exists():
-        return dg.SkipReason(NO_LANDING_DIR)
-    state = _read_state(context, warehouse.file)
-    if state is None:
-        return dg.SkipReason(BUSY)
-    requests, cursor, notes = relief_requests(landing.dir, context.cursor, state.loaded, context.instance,
-                                              settle=landing.settle_seconds)
-    return _result(context, requests, cursor, notes, landing.dir)
+    return _landing_tick(context, warehouse, landing, relief_requests)
 
 
 # --------------------------------------------------------------------------------------------------
