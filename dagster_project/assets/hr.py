@@ -75,7 +75,7 @@ def hr_platform(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 "watermark_before": str(pull.watermark_before), "watermark_after": str(pull.watermark_after),
                 "rows_inserted": pull.rows_inserted, "rows_corrected": pull.rows_corrected,
                 "rows_late": pull.rows_late, "rows_deleted": pull.rows_deleted,
-                "full_compare": pull.full_compare, "reason": pull.reason or "passed"}
+                "full_compare": pull.full_compare, "reader": pull.reader, "reason": pull.reason or "passed"}
         check_meta = {**meta, **(pull.validation.metadata() if pull.validation else {})}
         if pull.status == "rejected":
             yield dg.AssetObservation(asset_key=key, metadata=meta)

@@ -239,6 +239,7 @@ class HrTablePull:
     rows_corrected: int = 0
     rows_deleted: int = 0
     full_compare: bool = False  # whether this pull compared every key with the source
+    reader: str = "sqlalchemy"  # how the rows were read: adbc-sqlite | adbc-postgresql | sqlalchemy
     validation: SuiteOutcome | None = field(default=None, compare=False, repr=False)
 
 
@@ -299,6 +300,7 @@ def pull_hr_platform(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     lookback: dt.timedelta = dt.timedelta(0),
     full_compare_every: dt.timedelta | None = None,
+    reader: str = "auto",
 ) -> dict[str, HrTablePull]:
     """Pull every (or the named) HR platform table incrementally into the warehouse, each table one
     batch through stage → flag → GE → publish or reject.
@@ -308,7 +310,8 @@ def pull_hr_platform(
     warehouse in the loader's tests: GE cannot open that, so the gate is skipped and the rules,
     reject rate and accounting apply alone). ``lookback`` re-reads that much behind the watermark;
     ``full_compare_every`` compares every key with the source when the table's last comparison is
-    at least that old (``timedelta(0)``: on every pull; None: never).
+    at least that old (``timedelta(0)``: on every pull; None: never). ``reader`` ("auto", "adbc",
+    "sqlalchemy") is ``open_hr_platform``'s: Arrow-native through ADBC for SQLite and PostgreSQL.
 
     Returns one ``HrTablePull`` per table, in SPEC order. Raises ``HrPlatformUnavailable`` when the
     database cannot be reached, ``HrPlatformSchemaError`` when a table or column is missing at the
@@ -328,7 +331,7 @@ def pull_hr_platform(
     held = (warehouse_lock(warehouse, timeout=lock_timeout(), purpose="pulling the HR platform") if gated
             else contextlib.nullcontext())
     results: dict[str, HrTablePull] = {}
-    with held, open_hr_platform(url, names, chunk_rows) as reader:
+    with held, open_hr_platform(url, names, chunk_rows, reader) as reader:
         # Only once the source answers: an outage leaves the warehouse exactly as it was.
         with _warehouse(warehouse) as con:
             ensure_hr_tables(con, names)
@@ -350,7 +353,7 @@ def pull_hr_platform(
                         rows_loaded=pull.rows_upserted, rows_quarantined=pull.rows_quarantined,
                         batch_id=pull.batch_id, partition_key=None), max_reject_rate)
                 results[name] = pull
-                log.info("HR pull %s: %s", name, pull)
+                log.info("HR pull %s (read with %s): %s", name, pull.reader, pull)
             finally:
                 reader.end_table()
     return results
@@ -538,7 +541,7 @@ def _publish_hr(
         watermark_before=watermark_before, watermark_after=watermark_after, batch_id=batch_id,
         status=status, reason=reason, rows_inserted=kinds["inserted"], rows_late=kinds["late"],
         rows_corrected=kinds["corrected"], rows_deleted=len(deleted), full_compare=batch.full_compare,
-        validation=validation,
+        reader=batch.read.reader, validation=validation,
     )
 
 
