@@ -175,6 +175,11 @@ def measure(url: str, reader: str, what: str, work: Path) -> tuple[float, int, i
 
 
 def run(args: argparse.Namespace) -> str:
+    import importlib.util
+
+    if "connectorx" in args.readers and importlib.util.find_spec("connectorx") is None:
+        print("connectorx is not installed (`uv sync --group bench`): skipped", file=sys.stderr)
+        args.readers = [r for r in args.readers if r != "connectorx"]
     load = os.getloadavg()
     lines = [f"HR read into DuckDB, `{TABLE}` × {args.rows:,} rows, medians of {args.repeat} "
              f"(load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; 2 cores, shared)", "",
