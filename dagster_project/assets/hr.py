@@ -1,4 +1,5 @@
-"""The HR platform (SPEC §3.2), pulled incrementally through SQLAlchemy: one asset per table, all
+"""The HR platform (SPEC §3.2), pulled incrementally (through ADBC for SQLite and PostgreSQL, SQLAlchemy
+for other dialects): one asset per table, all
 pulled in one step because they share the connection and the watermark bookkeeping.
 
 Failures end the step with one line that names the cause and the fix (``zengshou run`` prints it):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -427,16 +428,34 @@ class _ArrowSource:
 
 
 def _insert_batches(con: duckdb.DuckDBPyConnection, batches: Iterator[pa.Table], target: str, select: str) -> int:
-    """Insert each Arrow batch into ``target`` through ``select`` (over the view ``hr_chunk``); rows."""
-    rows = 0
-    for chunk in batches:
-        rows += chunk.num_rows
-        con.register("hr_chunk", chunk)
+    """Insert the Arrow batches into ``target`` through ``select`` (over the view ``hr_chunk``) in one
+    streaming INSERT; rows inserted. One statement, not one per batch: DuckDB pulls the batches as it
+    goes (memory stays one batch deep) and pays its per-statement cost once. An error of the source
+    driver mid-stream reaches DuckDB as its own error; it is re-raised as the driver's."""
+    first = next(batches, None)
+    if first is None:
+        return 0
+    rows, failure = [0], []
+
+    def record_batches() -> Iterator[pa.RecordBatch]:
         try:
-            con.execute(f"INSERT INTO {target} {select}")
-        finally:
-            con.unregister("hr_chunk")
-    return rows
+            for table in itertools.chain([first], batches):
+                rows[0] += table.num_rows
+                yield from table.to_batches()
+        except Exception as exc:
+            failure.append(exc)
+            raise
+
+    con.register("hr_chunk", pa.RecordBatchReader.from_batches(first.schema, record_batches()))
+    try:
+        con.execute(f"INSERT INTO {target} {select}")
+    except duckdb.Error as exc:
+        if failure:
+            raise failure[0] from exc
+        raise
+    finally:
+        con.unregister("hr_chunk")
+    return rows[0]
 
 
 # --------------------------------------------------------------------------------------------------
