@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -380,7 +381,7 @@ def _numbered_batches(stream: pa.RecordBatchReader, first_row: int) -> Iterator[
         if batch.num_rows == 0:
             continue
         numbered = pa.Table.from_batches([batch]).append_column(
-            "_source_row", pa.array(range(next_row, next_row + batch.num_rows), type=pa.int64()))
+            "_source_row", pa.array(np.arange(next_row, next_row + batch.num_rows, dtype=np.int64)))
         next_row += batch.num_rows
         yield numbered
 
@@ -525,16 +526,19 @@ class HrPlatformReader:
         chunked = self._source.execution_options(yield_per=self.chunk_rows)
         return _fetch_into(con, chunked.execute(_select(sa_table, since)), list(sa_table.columns), read_table, 1, typed)
 
-    def _keys_into(self, con: duckdb.DuckDBPyConnection, sa_table: sa.Table, pk: str) -> None:
-        """Every (primary key, updated_at) of the source table into the temp table ``hr_source_keys``."""
+    def _keys_into(self, con: duckdb.DuckDBPyConnection, sa_table: sa.Table, pk: str, keys_table: str) -> None:
+        """Every (primary key, updated_at) of the source table into ``keys_table``. The Arrow path
+        writes it directly (one pass over millions of keys, not two)."""
         if self._arrow is None:
             _read_source_keys(self._source, con, sa_table, pk, self.chunk_rows)
+            con.execute(f"CREATE OR REPLACE TABLE {keys_table} AS SELECT * FROM hr_source_keys")
+            con.execute("DROP TABLE hr_source_keys")
             return
-        con.execute("CREATE OR REPLACE TEMP TABLE hr_source_keys (pk VARCHAR, updated_at TIMESTAMP)")
+        con.execute(f"CREATE OR REPLACE TABLE {keys_table} (pk VARCHAR, updated_at TIMESTAMP)")
         sqlite = self._arrow.sqlite
         stmt = sa.select(_arrow_column(sa_table.c[pk], sqlite).label("pk"),
                          _arrow_column(sa_table.c.updated_at, sqlite).label("updated_at"))
-        _insert_batches(con, self._arrow.batches(stmt), "hr_source_keys",
+        _insert_batches(con, self._arrow.batches(stmt), keys_table,
                         "SELECT CAST(pk AS VARCHAR), CAST(updated_at AS TIMESTAMP) FROM hr_chunk")
 
     def _by_keys_into(self, con: duckdb.DuckDBPyConnection, sa_table: sa.Table, pk: str, keys: list[str],
@@ -562,9 +566,7 @@ class HrPlatformReader:
             con.execute(f"CREATE OR REPLACE TABLE {keys_table} AS "
                         f"SELECT CAST({_quote(pk)} AS VARCHAR) AS pk, updated_at FROM {read_table}")
             return HrRead(table, read_table, keys_table, rows_read, self.reader)
-        self._keys_into(con, sa_table, pk)
-        con.execute(f"CREATE OR REPLACE TABLE {keys_table} AS SELECT * FROM hr_source_keys")
-        con.execute("DROP TABLE hr_source_keys")
+        self._keys_into(con, sa_table, pk, keys_table)
         # Keys the warehouse lacks or holds older, and that the window did not already read.
         wanted = [r[0] for r in con.execute(
             f"SELECT k.pk FROM {keys_table} k LEFT JOIN {raw_table(table)} r ON r.{_quote(pk)} = k.pk "
