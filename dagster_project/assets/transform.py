@@ -3,8 +3,8 @@ Great Expectations suites on the marts as further asset checks."""
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -45,21 +45,32 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         with warehouse.connect() as con:
             ensure_raw_tables(con)
             built_from = raw_state(con)
-        # A target dir of this run only (two checkouts' runs must not share one), removed afterwards so
-        # they do not pile up; compiled SQL carries no key material (the keyed-hash plugin), but no reason
-        # to keep it either.
-        target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
-        try:
-            # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
-            # are in this process's environment for the build only, never left behind after it.
-            with _environment(warehouse.dbt_env()):
-                yield from dbt.cli(["build"], context=context, target_path=target).stream()
-        finally:
-            shutil.rmtree(target, ignore_errors=True)
+        # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
+        # are in this process's environment for the build only, never left behind after it.
+        with _environment(warehouse.dbt_env()):
+            yield from dbt.cli(BUILD_ARGS, context=context, target_path=dbt_target_dir(warehouse.file)).stream()
         # Only a build that finished (the stream raises on a failed model or test) records what it was
         # built from; serving_publish then records it as published (ingest/load_state.py).
         with warehouse.connect() as con:
             record_state(con, DBT_STEP, built_from)
+
+
+# dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
+# monthly build skips them (dbt's own advice: run unit tests in development and CI, not in production).
+# tests/test_dbt_unit_tests.py runs them on every `make test`, and `make dbt-unit` by hand.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
+
+def dbt_target_dir(warehouse_file: Path) -> Path:
+    """The dbt target dir of one warehouse, beside it: ``<warehouse>.dbt-target``.
+
+    One per warehouse, kept between runs, so dbt's partial parsing works: dbt reuses
+    ``partial_parse.msgpack`` only when the profile's connection info (the warehouse path is part of it)
+    is the one it was written with, so a shared or per-run dir would mean a full parse (≈ 10 s) on every
+    build. Only the holder of the warehouse's writer lock runs dbt on it, so two builds never share one.
+    Compiled SQL carries no key material (dbt_keyed_hash_plugin.py).
+    """
+    return warehouse_file.with_name(warehouse_file.name + ".dbt-target")
 
 
 @contextlib.contextmanager
