@@ -30,7 +30,8 @@ class Scenario:
     demo` and `make dev` set it) — for the tests that read the instance afterwards or whose point is how
     a run recovers on one (recovery, the daemon, the HR checks). Otherwise `zengshou run` uses an
     in-memory instance (runner._instance): the warehouse, the summary and the exit code are the same,
-    and storing ≈ 1,000 events per run in SQLite cost ≈ 12 s of CPU per run (measured, 2026-12-02).
+    and storing the ≈ 1,000 events of a run in SQLite (a connection and a commit each) made a known-answer
+    run take 243–263 s instead of 179–180 s on the loaded test machine (2 + 2 runs, 2026-12-02).
     """
 
     root: Path
