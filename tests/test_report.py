@@ -374,7 +374,11 @@ def test_dagster_asset_writes_the_report(hand_warehouse: Path, tmp_path: Path, m
     monkeypatch.setenv("ZENGSHOU_PII_SALT", "report-test-salt")  # the report needs none; silences the warning
     assert kpi_report.group_names_by_key[REPORT_KEY] == "reports"
     deps = {d for keys in kpi_report.asset_deps.values() for d in keys}
-    assert deps == {dg.AssetKey(["marts", "kpi_scorecard"]), dg.AssetKey(["marts", "fct_relief_wage_ratio"])}
+    # Every table report/data.py reads, from the dbt exposure kpi_report (tests/test_report_lineage.py).
+    assert deps == {dg.AssetKey(["marts", "kpi_scorecard"]), dg.AssetKey(["marts", "fct_relief_wage_ratio"]),
+                    dg.AssetKey(["marts", "dim_region"]), dg.AssetKey(["marts", "fct_early_warning_counts"]),
+                    dg.AssetKey(["reference", "kpi_targets"]),
+                    dg.AssetKey(["intermediate", "int_relief_projects_evaluated"])}
     from dagster_project.resources import build_resources
 
     result = dg.materialize([kpi_report], instance=dg.DagsterInstance.ephemeral(),
