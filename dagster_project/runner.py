@@ -157,7 +157,8 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
 
     # Rebuild when the raw tables differ from what the published marts were built from: new loads, and
     # also loads an earlier run made but never transformed (killed during dbt, disk full, dbt failed).
-    outdated = plan(read_state(settings.warehouse), settings.landing_dir, scope={MARTS},
+    outdated = plan(read_state(settings.warehouse, lock_timeout=settings.warehouse_lock_timeout),
+                    settings.landing_dir, scope={MARTS},
                     settle=settings.landing_settle_seconds).marts_outdated
     if outdated:
         progress(f"building the marts (dbt build, checks, serving file, report): {outdated} …")
@@ -192,7 +193,8 @@ def plan_run(settings: Settings, report: RunReport) -> Plan:
     """The plan of this run (planning.plan, the one the sensors use too), written into the report: what
     was skipped (notes), months whose files are ambiguous, missing or out of range (each fails alone,
     with its reason), and files still being written (they wait for a later run; not a failure)."""
-    the_plan = plan(read_state(settings.warehouse), settings.landing_dir, settle=settings.landing_settle_seconds)
+    the_plan = plan(read_state(settings.warehouse, lock_timeout=settings.warehouse_lock_timeout),
+                    settings.landing_dir, settle=settings.landing_settle_seconds)
     report.skipped += the_plan.skipped
     for note in the_plan.skipped:
         log.info(note)
