@@ -56,3 +56,13 @@
     from (select distinct county_code, household_id from {{ rows }}) as households
     where county_code is not null and household_id is not null
 {%- endmacro %}
+
+{#- person_key once per distinct raw 证件号码 in `rows`, to be joined back on key_id_number: for sources
+    where one person has many rows. NULL gives no row (the left join gives NULL, as hashing it would). -#}
+{% macro person_keys(rows, id_number_column) -%}
+    select
+        {{ id_number_column }} as key_id_number,
+        {{ zengshou.person_key(id_number_column) }} as person_key
+    from (select distinct {{ id_number_column }} from {{ rows }}) as people
+    where {{ id_number_column }} is not null
+{%- endmacro %}
