@@ -15,18 +15,17 @@ due as (
     inner join snapshots as s
         on p.period_year = s.year
         and cast(extract(month from p.period_month) as integer) <= s.month - 1
+),
+
+due_in_p as (
+    select d.as_of_month, d.is_on_time_and_full, m.leaf_region_code
+    from due as d
+    inner join {{ ref('int_members_classified') }} as m
+        on m.as_of_month = d.as_of_month and m.person_key = d.person_key
+    where m.is_poverty_population
 )
 
-select
-    d.as_of_month,
-    a.ancestor_code                                                 as region_code,
-    a.ancestor_level                                                as region_level,
+{% call rolled_up_to_regions('due_in_p as d', 'd.leaf_region_code', ['d.as_of_month']) %}
     count(*)                                                        as subsidies_due,
     sum(case when d.is_on_time_and_full then 1 else 0 end)          as subsidies_on_time_full
-from due as d
-inner join {{ ref('int_members_classified') }} as m
-    on m.as_of_month = d.as_of_month and m.person_key = d.person_key
-inner join {{ ref('int_region_ancestors') }} as a
-    on a.descendant_code = m.leaf_region_code
-where m.is_poverty_population
-group by d.as_of_month, a.ancestor_code, a.ancestor_level
+{% endcall %}

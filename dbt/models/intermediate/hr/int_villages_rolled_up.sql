@@ -47,13 +47,7 @@ scored as (
         and l.village_name = v.village_name
 )
 
-select
-    s.as_of_month,
-    a.ancestor_code                                                 as region_code,
-    a.ancestor_level                                                as region_level,
+{% call rolled_up_to_regions('scored as s', 's.leaf_region_code', ['s.as_of_month']) %}
     count(*)                                                        as villages_with_p,
     sum(case when s.wealth_leaders >= 3 then 1 else 0 end)          as villages_with_3_leaders
-from scored as s
-inner join {{ ref('int_region_ancestors') }} as a
-    on a.descendant_code = s.leaf_region_code
-group by s.as_of_month, a.ancestor_code, a.ancestor_level
+{% endcall %}

@@ -46,24 +46,18 @@ with measures as (
     select * from {{ ref('int_kpi_measures') }}
 ),
 
-ancestors as (
-    select descendant_code, ancestor_code from {{ ref('int_region_ancestors') }}
-),
-
+-- to every ancestor region (macro rolled_up_to_regions), as the total and per group dimension
 rolled_up as (
-    select m.as_of_month, a.ancestor_code as region_code, 'all' as group_dimension, 'all' as group_value,
-           {% for c in all_sums %}sum(m.{{ c }}) as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
-    from measures as m
-    inner join ancestors as a on a.descendant_code = m.leaf_region_code
-    group by m.as_of_month, a.ancestor_code
-    {% for dim, col, _ in dimensions %}
+    {% call rolled_up_to_regions('measures as m', 'm.leaf_region_code',
+                                 ['m.as_of_month', "'all' as group_dimension", "'all' as group_value"]) %}
+        {% for c in all_sums %}sum(m.{{ c }}) as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    {% endcall %}
+    {%- for dim, col, _ in dimensions %}
     union all
-    select m.as_of_month, a.ancestor_code, '{{ dim }}', m.{{ col }},
-           {% for c in all_sums %}sum(m.{{ c }}){% if not loop.last %}, {% endif %}{% endfor %}
-    from measures as m
-    inner join ancestors as a on a.descendant_code = m.leaf_region_code
-    group by m.as_of_month, a.ancestor_code, m.{{ col }}
-    {% endfor %}
+    {% call rolled_up_to_regions('measures as m', 'm.leaf_region_code', ['m.as_of_month', "'" ~ dim ~ "'", 'm.' ~ col]) %}
+        {% for c in all_sums %}sum(m.{{ c }}){% if not loop.last %}, {% endif %}{% endfor %}
+    {% endcall %}
+    {%- endfor %}
 ),
 
 group_values as (
@@ -80,15 +74,18 @@ group_values as (
 
 -- 乡村工匠 (SPEC §2.3): distinct people per region (a person is counted once in a prefecture even with
 -- records in two of its counties), so counted per ancestor region directly
-craftsmen as (
-    select s.as_of_month, a.ancestor_code as region_code, count(distinct t.person_key) as rural_craftsmen
+craftsmen_certified as (
+    select s.as_of_month, t.county_code, t.person_key
     from {{ ref('fct_rural_talent') }} as t
     inner join {{ ref('int_snapshots_listed') }} as s
         on t.certified_on <= s.month_end_date
-    inner join ancestors as a
-        on a.descendant_code = t.county_code
     where t.talent_type = 'rural_craftsman'
-    group by s.as_of_month, a.ancestor_code
+),
+
+craftsmen as (
+    {% call rolled_up_to_regions('craftsmen_certified as t', 't.county_code', ['t.as_of_month']) %}
+        count(distinct t.person_key) as rural_craftsmen
+    {% endcall %}
 )
 
 select
