@@ -5,8 +5,10 @@
 -- placed in that person's county of the snapshot. Each payment row is one subsidy due (the HR
 -- platform writes one row per assignment × period month); a period without any payment row is not
 -- invented as "due".
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, year, month from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 due as (
@@ -24,7 +26,7 @@ select
     count(*)                                                        as subsidies_due,
     sum(case when d.is_on_time_and_full then 1 else 0 end)          as subsidies_on_time_full
 from due as d
-inner join {{ ref('int_members_classified') }} as m
+inner join (select * from {{ ref('int_members_classified') }} where {{ in_rebuild('as_of_month') }}) as m
     on m.as_of_month = d.as_of_month and m.person_key = d.person_key
 inner join {{ ref('int_region_ancestors') }} as a
     on a.descendant_code = m.leaf_region_code
