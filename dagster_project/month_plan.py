@@ -141,10 +141,15 @@ def _current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
         f"SELECT coalesce(m.m, h.m), m.b, h.b FROM ({batches('raw.monitoring_members')}) AS m"
         f" FULL OUTER JOIN ({batches('raw.monitoring_households')}) AS h ON h.m = m.m"
         " WHERE coalesce(m.m, h.m) IS NOT NULL ORDER BY 1").fetchall()
-    hr = con.execute(" UNION ALL ".join(_hr_rows_sql(t) for t in HR_TABLES)).fetchall() if HR_TABLES else []
     relief = con.execute("SELECT cast(report_year as varchar), string_agg(DISTINCT batch_id, ',' ORDER BY batch_id)"
                          " FROM raw.relief_projects GROUP BY 1").fetchall()
-    return {"months": months, "hr": hr, "relief": relief}
+    return {"months": months, "relief": relief}
+
+
+def _hr_state_sql() -> str:
+    """Every HR row's digest and earliest date, in SQL (HR tables can hold millions of rows: compared
+    and recorded inside DuckDB, never fetched)."""
+    return " UNION ALL ".join(_hr_rows_sql(t) for t in HR_TABLES)
 
 
 def plan_rebuild(con: duckdb.DuckDBPyConnection, digest: str, *, full_refresh: bool = False) -> RebuildPlan:
@@ -180,10 +185,7 @@ def plan_rebuild(con: duckdb.DuckDBPyConnection, digest: str, *, full_refresh: b
             changed_monitoring.append(m)
 
     # HR: rows inserted, corrected or deleted since the last build; each counts from its earliest date
-    con.execute("CREATE OR REPLACE TEMP TABLE _hr_now (table_name VARCHAR, primary_key VARCHAR, row_md5 VARCHAR,"
-                " affects_from DATE)")
-    if current["hr"]:
-        con.executemany("INSERT INTO _hr_now VALUES (?, ?, ?, ?)", current["hr"])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _hr_now AS {_hr_state_sql()}")
     hr_from, undated = con.execute(
         "SELECT min(least(n.affects_from, b.affects_from)),"
         " count(*) FILTER (WHERE n.affects_from IS NULL AND b.affects_from IS NULL)"
@@ -240,8 +242,10 @@ def record_rebuild(con: duckdb.DuckDBPyConnection, rebuild: RebuildPlan, run_id:
     con.execute(STATE_DDL)
     con.execute("BEGIN TRANSACTION")
     try:
+        # the HR rows as they are now: unchanged since the plan, the build held the warehouse lock
+        con.execute("DELETE FROM meta.built_hr_rows")
+        con.execute(f"INSERT INTO meta.built_hr_rows {_hr_state_sql()}")
         for table, rows in (("meta.built_monitoring_months", rebuild.current["months"]),
-                            ("meta.built_hr_rows", rebuild.current["hr"]),
                             ("meta.built_relief_years", rebuild.current["relief"]),
                             ("meta.built_config", rebuild.current["config"])):
             con.execute(f"DELETE FROM {table}")

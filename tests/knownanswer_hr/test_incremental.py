@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from dagster_project.month_plan import config_digest, months_rebuilt, plan_rebuild, record_rebuild
 from tests.knownanswer.pipeline import REPO_ROOT, TEST_SALT
@@ -124,7 +123,7 @@ def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -
         ("2022-12 arrives late", add("2022-12"),
          [("2022-12", "arrived after later months"), ("2023-02", "compares with 2022-12 (prior year-end)")]),
         ("2022-03 re-exported, ledger restated", restate_march_2022_and_ledger,
-         [("2022-03", "re-exported"), ("2022-12", "compares with 2022-03 (previous snapshot, early warnings)"),
+         [("2022-03", "re-exported"), ("2022-12", "compares with 2022-03 (Q1 progress)"),
           ("2023-02", "以工代赈 ledger 2023 changed")]),
         ("T7 back-dated to 2022-11-30", correct_t7,
          [("2022-12", "HR rows dated from 2022-11 changed"), ("2023-02", "HR rows dated from 2022-11 changed")]),
@@ -148,11 +147,50 @@ def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -
 RAW_MONITORING_AND_LEDGER = (*RAW_MONTHLY, "raw.relief_projects")
 
 
-@pytest.mark.parametrize("flag", [True])
-def test_full_refresh_is_everything(hr_run: Published, tmp_path: Path, flag: bool) -> None:
-    """Asked for, or with nothing recorded, the plan is every month (dbt --full-refresh)."""
+def test_full_refresh_is_asked_for(hr_run: Published) -> None:
+    """Asked for, the plan is every month (dbt --full-refresh), whatever changed."""
     hr_run.require_ok()
     with duckdb.connect(str(hr_run.warehouse), read_only=True) as con:
-        asked = plan_rebuild(con, DIGEST, full_refresh=flag)
+        asked = plan_rebuild(con, DIGEST, full_refresh=True)
+        unchanged = plan_rebuild(con, DIGEST)
     assert asked.months is None and asked.dbt_args() == ["--full-refresh"]
     assert asked.everything == "asked for: --full-refresh"
+    assert unchanged.months == [] and unchanged.summary() == "rebuilt no snapshot month (nothing monthly changed)"
+    with duckdb.connect(str(hr_run.warehouse), read_only=True) as con:
+        other_key = plan_rebuild(con, config_digest("another key", 0.05))
+    assert other_key.months is None and "HMAC key" in (other_key.everything or "")
+
+
+def test_zengshou_run_rebuilds_a_reexported_year_end_and_what_compares_with_it(hr_run: Published,
+                                                                                tmp_path: Path) -> None:
+    """The real pipeline: 2022-12 exported again (same people and values, one more column, so a new
+    batch) -> `zengshou run` rebuilds 2022-12 and the 2023 months that compare with it, says so, records it
+    in meta.months_rebuilt, and the marts equal those of the first full build; `zengshou run
+    --full-refresh` then rebuilds every month and changes nothing."""
+    from tests.knownanswer.landing import FileStyle, Landing
+    from tests.knownanswer.pipeline import run_cli
+
+    from . import scenario as sc
+
+    hr_run.require_ok()
+    root = tmp_path / "copy"
+    shutil.copytree(hr_run.scenario.root, root, ignore=shutil.ignore_patterns("dagster_home"))
+    scenario = type(hr_run.scenario)(root, root / "landing", root / "warehouse" / "zengshou.duckdb",
+                                     Landing(root / "landing").hr_db_url, {})
+    Landing(root / "landing").write_members("2022-12", [sc.member_row(k, "2022-12") for k in sc.PEOPLE],
+                                            FileStyle(extra_columns={"备注": "重新导出"}))
+    res = run_cli(["run"], scenario.env())
+    assert res.returncode == 0, res.tail()
+    line = ("rebuilt 2022-12 (re-exported), 2023-02 (compares with 2022-12 (prior year-end)), "
+            "2023-03 (compares with 2022-12 (prior year-end))")
+    assert line in res.stdout, res.tail()
+    with duckdb.connect(str(scenario.warehouse), read_only=True) as con:
+        assert [(f"{m:%Y-%m}", r) for m, r in months_rebuilt(con)] == [
+            ("2022-12", "re-exported"), ("2023-02", "compares with 2022-12 (prior year-end)"),
+            ("2023-03", "compares with 2022-12 (prior year-end)")]
+    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
+
+    res = run_cli(["run", "--full-refresh"], scenario.env())
+    assert res.returncode == 0, res.tail()
+    assert "rebuilt every month (asked for: --full-refresh)" in res.stdout, res.tail()
+    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
