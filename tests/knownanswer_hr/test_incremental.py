@@ -131,7 +131,7 @@ def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -
         ("nothing new", lambda con: None, []),
     ]
     for i, (name, change, expected) in enumerate(steps):
-        months = _step(warehouse, env, target, f"step-{i}", change)
+        months = _step(warehouse, env, target, f"{tmp_path.name}-step-{i}", change)
         assert months == expected, f"{name}: planned {months}"
 
     # the same raw tables, every month rebuilt from scratch
