@@ -9,6 +9,10 @@ in-process runs and the lines of its summary (runner.py). Both therefore agree o
 "already loaded" (ingest/load_state.py): the latest attempt of each source partition read this very
 content, published or rejected.
 
+Which snapshot months a marts rebuild recomputes, and why, is ``month_plan.plan_rebuild`` (re-exported
+here): the dbt asset calls it under the warehouse lock, so `zengshou run` and the marts sensor pass dbt
+the same months.
+
 ``read_state(warehouse)`` is the only read the planner needs from the warehouse; it is separate so a
 plan can be worked out by hand from a state written down in a test, and so the sensors can read the
 warehouse without waiting (``wait=False`` raises WarehouseBusy while a run writes).
@@ -39,6 +43,7 @@ from dagster_project.ingest.file_sources import (
 from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import warehouse_reader
+from dagster_project.month_plan import plan_rebuild  # noqa: F401 (the marts' month plan, see the docstring)
 from dagster_project.settings import DEFAULT_WAREHOUSE_LOCK_TIMEOUT
 
 MONITORING, RELIEF, HR, MARTS = "monitoring", "relief", "hr", "marts"

@@ -5,8 +5,10 @@
 -- placed in that person's county of the snapshot. Each payment row is one subsidy due (the HR
 -- platform writes one row per assignment × period month); a period without any payment row is not
 -- invented as "due".
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, year, month from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 due as (
@@ -20,7 +22,7 @@ due as (
 due_in_p as (
     select d.as_of_month, d.is_on_time_and_full, m.leaf_region_code
     from due as d
-    inner join {{ ref('int_members_classified') }} as m
+    inner join (select * from {{ ref('int_members_classified') }} where {{ in_rebuild('as_of_month') }}) as m
         on m.as_of_month = d.as_of_month and m.person_key = d.person_key
     where m.is_poverty_population
 )

@@ -6,8 +6,10 @@
 --                    counted in the village named by their rural_talent record (matched by county
 --                    code + township + village name), whether or not they are 脱贫人口 themselves
 --   qualifying       a village with >= 3 such wealth leaders
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, month_end_date from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 villages as (
@@ -22,6 +24,8 @@ villages as (
         on m.as_of_month = c.as_of_month and m.person_key = c.person_key
     where c.is_poverty_population
       and m.village_name is not null
+      and {{ in_rebuild('c.as_of_month') }}
+      and {{ in_rebuild('m.as_of_month') }}
 ),
 
 leaders as (
