@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--start", type=_month, help="first snapshot month YYYY-MM")
     sim.add_argument("--end", type=_month, help="last snapshot month YYYY-MM")
     sim.add_argument("--dirty-rate", type=float, default=0.005, help="share of dirty member rows (default 0.005)")
-    sub.add_parser("run", help="load every new or changed extract and rebuild the marts")
+    run = sub.add_parser("run", help="load every new or changed extract and rebuild the marts")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every snapshot month of the marts, not only the changed ones")
     sub.add_parser("demo", help="simulate at demo scale into the landing dir, run, and say where to look")
     add_report_parser(sub)
     return parser
@@ -66,11 +68,11 @@ def _simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, full_refresh: bool = False) -> int:
     settings.require_landing_dir()  # configuration errors surface before the heavy imports
     from dagster_project.runner import run
 
-    report = run(settings)
+    report = run(settings, full_refresh=full_refresh)
     print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
     return report.exit_code
 
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             return _simulate(args)
         if args.command == "run":
-            return _run(settings)
+            return _run(settings, full_refresh=args.full_refresh)
         if args.command == "report":
             return run_report(args, settings)
         return _demo(settings)

@@ -92,3 +92,29 @@ def mart_names() -> tuple[str, ...]:
 def mart_asset_keys() -> list[dg.AssetKey]:
     """Asset keys of every mart (marts/<name>): e.g. the deps of the serving asset, which publishes them all."""
     return [m.asset_key for m in mart_models()]
+
+
+# --------------------------------------------------------------------------------------------------
+# Exposures: what reads the warehouse outside dbt, and what it reads (dbt/models/marts/_exposures.yml)
+# --------------------------------------------------------------------------------------------------
+def exposure_nodes_from_manifest(manifest: dict[str, Any], name: str) -> tuple[dict[str, Any], ...]:
+    """The manifest nodes (models, seeds, sources) the exposure ``name`` depends on, in its yml order.
+    KeyError naming the exposure when the manifest has none of that name."""
+    exposures = [e for e in manifest.get("exposures", {}).values() if e.get("name") == name]
+    if not exposures:
+        raise KeyError(f"the dbt manifest has no exposure {name!r} (dbt/models/marts/_exposures.yml)")
+    nodes = {**manifest.get("sources", {}), **manifest.get("nodes", {})}
+    return tuple(nodes[uid] for uid in exposures[0]["depends_on"]["nodes"])
+
+
+@functools.lru_cache(maxsize=4)
+def _read_exposure(path: Path, mtime_ns: int, size: int, name: str) -> tuple[dict[str, Any], ...]:
+    return exposure_nodes_from_manifest(json.loads(path.read_text("utf-8")), name)
+
+
+def exposure_nodes(name: str) -> tuple[dict[str, Any], ...]:
+    """What the exposure ``name`` reads, from the current manifest (cached until the file changes)."""
+    path = manifest_path()
+    stat = path.stat()
+    return _read_exposure(path, stat.st_mtime_ns, stat.st_size, name)
+

@@ -9,6 +9,10 @@ in-process runs and the lines of its summary (runner.py). Both therefore agree o
 "already loaded" (ingest/load_state.py): the latest attempt of each source partition read this very
 content, published or rejected.
 
+Which snapshot months a marts rebuild recomputes, and why, is ``month_plan.plan_rebuild`` (re-exported
+here): the dbt asset calls it under the warehouse lock, so `zengshou run` and the marts sensor pass dbt
+the same months.
+
 ``read_state(warehouse)`` is the only read the planner needs from the warehouse; it is separate so a
 plan can be worked out by hand from a state written down in a test, and so the sensors can read the
 warehouse without waiting (``wait=False`` raises WarehouseBusy while a run writes).
@@ -33,13 +37,14 @@ from dagster_project.ingest.file_sources import (
     monitoring_months,
     not_landed_reason,
     relief_files,
-    settle_seconds,
     settling,
     settling_note,
 )
 from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
 from dagster_project.ingest.readers import file_sha256
 from dagster_project.ingest.warehouse import warehouse_reader
+from dagster_project.month_plan import plan_rebuild  # noqa: F401 (the marts' month plan, see the docstring)
+from dagster_project.settings import DEFAULT_WAREHOUSE_LOCK_TIMEOUT
 
 MONITORING, RELIEF, HR, MARTS = "monitoring", "relief", "hr", "marts"
 EVERYTHING = frozenset({MONITORING, RELIEF, HR, MARTS})
@@ -58,10 +63,12 @@ class WarehouseState:
         return self.loaded.get((landed.source.name, landed.partition_key)) == sha256
 
 
-def read_state(warehouse: Path, *, wait: bool = True) -> WarehouseState:
-    """The warehouse's load and marts state, under the shared warehouse lock. ``wait=False`` (the
-    sensors) raises ``WarehouseBusy`` instead of waiting for a run that writes."""
-    with warehouse_reader(warehouse, timeout=None if wait else 0) as con:
+def read_state(warehouse: Path, *, wait: bool = True,
+               lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT) -> WarehouseState:
+    """The warehouse's load and marts state, under the shared warehouse lock, waiting at most
+    ``lock_timeout`` s (the setting, passed by the caller) for a run that writes. ``wait=False`` (the
+    sensors) raises ``WarehouseBusy`` instead of waiting."""
+    with warehouse_reader(warehouse, timeout=lock_timeout if wait else 0) as con:
         if con is None:
             return WarehouseState()
         return WarehouseState(loaded_shas(con), raw_state(con), marts_outdated(con))
@@ -107,14 +114,15 @@ class Plan:
 
 
 def plan(state: WarehouseState, landing_dir: Path, *, scope: Collection[str] = EVERYTHING,
-         settle: float | None = None, now: float | None = None,
+         settle: float, now: float | None = None,
          sha256: Callable[[Path], str] = file_sha256) -> Plan:
     """What is to do, given what the warehouse has (``state``) and what has landed in ``landing_dir``.
 
     ``scope`` limits the plan to some of ``monitoring``, ``relief``, ``hr``, ``marts`` (a sensor looks at
     its own source only, so it reads no other file). ``settle``: seconds a file must be left alone
-    before it is loaded (default ZENGSHOU_LANDING_SETTLE_SECONDS). ``sha256``: how a file is hashed (the
-    sensors pass one that reuses the hash of a file whose size and mtime are unchanged).
+    before it is loaded (ZENGSHOU_LANDING_SETTLE_SECONDS, from the caller's settings or landing
+    resource). ``sha256``: how a file is hashed (the sensors pass one that reuses the hash of a file
+    whose size and mtime are unchanged).
 
     Monitoring: a month is to load when the sha256 of its members or households file differs from the
     latest attempt of that partition; only those files are listed. A month with a file still being
@@ -126,7 +134,6 @@ def plan(state: WarehouseState, landing_dir: Path, *, scope: Collection[str] = E
     for — only the source can say whether anything changed; the daemon asks on its schedule. Marts: as
     ``load_state.marts_outdated`` says (raw tables differ from what the published marts were built from).
     """
-    settle = settle_seconds() if settle is None else settle
     out = Plan(hr_pull_due=HR in scope, raw_state=state.raw_state,
                marts_outdated=state.marts_outdated if MARTS in scope else None)
     if MONITORING in scope or RELIEF in scope:

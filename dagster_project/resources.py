@@ -31,6 +31,7 @@ from dagster_project.settings import (
     DEFAULT_ROLE_PREFIX,
     DEFAULT_SETTLE_SECONDS,
     DEFAULT_UI_URL,
+    DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
     Settings,
     dbt_env,
     hr_db_url,
@@ -42,11 +43,13 @@ WAREHOUSE, LANDING, HR_PLATFORM, PUBLISHING, ALERTS, DBT = (
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse: where it is, how it is opened (memory cap, how long a step waits for another
-    writer), what may enter it (the reject rate) and how people are keyed in it (the PII salt)."""
+    writer), what may enter it (the reject rate), how people are keyed in it (the PII salt) and where
+    the GE validations' Data Docs go. Code below it (ingest/, quality/) gets these values as parameters
+    (``loader_options``), never from the environment."""
 
     path: str
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
-    lock_timeout: float = 1800.0
+    lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT
     max_reject_rate: float = 0.02
     reconciliation_tolerance: float = 0.05
     pii_salt: str
@@ -69,21 +72,19 @@ class WarehouseResource(dg.ConfigurableResource):
         """A read-write connection (ingest/warehouse.connect: lock, memory cap, shared schemas)."""
         from dagster_project.ingest.warehouse import connect
 
-        with connect(self.file) as con:
+        with connect(self.file, memory_limit=self.memory_limit, lock_timeout=self.lock_timeout) as con:
             yield con
+
+    def loader_options(self) -> dict[str, Any]:
+        """What a loader (``batch_pipeline.load_landed_file``, ``pull_hr_platform``) or a GE validation
+        (``ge_runner.validate``) needs besides the warehouse path and the reject rate: the memory cap and
+        lock timeout of the connections it opens, and the Data Docs folder (None: beside the warehouse)."""
+        return {"memory_limit": self.memory_limit, "lock_timeout": self.lock_timeout,
+                "data_docs_dir": Path(self.data_docs_dir) if self.data_docs_dir else None}
 
     def dbt_env(self) -> dict[str, str]:
         """What the dbt subprocess needs in its environment: the path, the HMAC pads, the tolerance."""
         return dbt_env(self.file, self.pii_salt, self.reconciliation_tolerance, self.memory_limit)
-
-    def loader_settings(self, landing_dir: Path | None = None) -> Settings:
-        """The ``Settings`` the loaders of ``ingest/`` take (they read the warehouse path and the reject
-        rate from it); the fields they do not read keep their neutral values."""
-        return Settings(landing_dir=landing_dir or self.file.parent, hr_db_url="", warehouse=self.file,
-                        pii_salt=self.pii_salt, alert_webhook_url=None, alert_format="generic", bi_db_url=None,
-                        max_reject_rate=self.max_reject_rate, reconciliation_tolerance=self.reconciliation_tolerance,
-                        duckdb_memory_limit=self.memory_limit, warehouse_lock_timeout=self.lock_timeout,
-                        data_docs_dir=Path(self.data_docs_dir) if self.data_docs_dir else None)
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -108,7 +109,7 @@ class LandingResource(dg.ConfigurableResource):
     def settling_note(self, path: Path) -> str:
         from dagster_project.ingest.file_sources import settling_note
 
-        return settling_note(self.dir, path, settle=self.settle_seconds)
+        return settling_note(self.dir, path, None, self.settle_seconds)
 
 
 class HrPlatformResource(dg.ConfigurableResource):

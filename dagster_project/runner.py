@@ -39,6 +39,7 @@ class RunReport:
     waiting: list[str] = field(default_factory=list)  # files still being written: loaded by a later run
     transformed: bool = False
     notes: list[str] = field(default_factory=list)  # e.g. what the HR pull changed, per kind
+    run_ids: list[str] = field(default_factory=list)  # Dagster runs executed, in order
 
     @property
     def exit_code(self) -> int:
@@ -105,8 +106,12 @@ def _quiet(settings: Settings) -> dict:
 
 
 def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,
-             **kwargs) -> bool:
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=_quiet(settings), **kwargs)
+             dbt_config: dict | None = None, **kwargs) -> bool:
+    run_config = _quiet(settings)
+    if dbt_config:  # the dbt asset's DbtBuildConfig (assets/transform.py)
+        run_config["ops"] = {"zengshou_dbt": {"config": dbt_config}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, **kwargs)
+    report.run_ids.append(result.run_id)
     alert_on_run_result(settings, result)  # failed checks / runs -> webhook (deduplicated); never raises
     failed, _, warned = _check_failures(result)
     report.failures.extend(failed)
@@ -118,14 +123,14 @@ def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunRep
 
 
 def run(settings: Settings, instance: dg.DagsterInstance | None = None,
-        progress: Callable[[str], None] | None = None) -> RunReport:
+        progress: Callable[[str], None] | None = None, full_refresh: bool = False) -> RunReport:
     """One `zengshou run`: holds the warehouse for its whole duration, so a second run (or a run the
     Dagster daemon launches meanwhile) waits for it or, for a second `zengshou run`, says so and stops."""
     settings.require_landing_dir()
     check_warehouse_path(settings.warehouse)
     try:
         with warehouse_lock(settings.warehouse, timeout=0, purpose="zengshou run"):
-            return _run_locked(settings, instance, progress or (lambda line: log.info(line)))
+            return _run_locked(settings, instance, progress or (lambda line: log.info(line)), full_refresh)
     except WarehouseBusy as exc:
         report = RunReport()
         report.failures.append(str(exc))
@@ -133,7 +138,7 @@ def run(settings: Settings, instance: dg.DagsterInstance | None = None,
 
 
 def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
-                progress: Callable[[str], None]) -> RunReport:
+                progress: Callable[[str], None], full_refresh: bool = False) -> RunReport:
     from dagster_project.definitions import build_definitions
 
     # The same settings object the CLI checked: its resources are what every job of this run uses.
@@ -157,13 +162,34 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
 
     # Rebuild when the raw tables differ from what the published marts were built from: new loads, and
     # also loads an earlier run made but never transformed (killed during dbt, disk full, dbt failed).
-    outdated = plan(read_state(settings.warehouse), settings.landing_dir, scope={MARTS},
+    outdated = plan(read_state(settings.warehouse, lock_timeout=settings.warehouse_lock_timeout),
+                    settings.landing_dir, scope={MARTS},
                     settle=settings.landing_settle_seconds).marts_outdated
-    if outdated:
-        progress(f"building the marts (dbt build, checks, serving file, report): {outdated} …")
-        report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings)
+    if outdated or full_refresh:
+        # --full-refresh: every snapshot month, even when nothing changed (month_plan.py)
+        progress(f"building the marts (dbt build, checks, serving file, report): {outdated or 'asked for'} …")
+        report.transformed = _execute(defs.resolve_job_def(TRANSFORM_JOB), instance, report, settings,
+                                      dbt_config={"full_refresh": full_refresh})
+        if rebuilt := _months_rebuilt(settings, report.run_ids[-1]):
+            report.notes.append(rebuilt)
+            progress(rebuilt)
         progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
     return report
+
+
+def _months_rebuilt(settings: Settings, run_id: str) -> str | None:
+    """'rebuilt 2023-03 (re-exported), 2024-03 (compares with 2023-03 …)' of the run's dbt build (None
+    when it recorded none: it failed, or built only a subset)."""
+    from dagster_project.ingest.warehouse import warehouse_reader
+    from dagster_project.month_plan import months_rebuilt
+
+    with warehouse_reader(settings.warehouse) as con:
+        rows = months_rebuilt(con, run_id) if con is not None else []
+    if not rows:
+        return None
+    if rows[0][0] is None:
+        return f"rebuilt every month ({rows[0][1].removeprefix('every month: ')})"
+    return "rebuilt " + ", ".join(f"{m:%Y-%m} ({why})" for m, why in rows)
 
 
 def _refresh(refresh: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,
@@ -192,7 +218,8 @@ def plan_run(settings: Settings, report: RunReport) -> Plan:
     """The plan of this run (planning.plan, the one the sensors use too), written into the report: what
     was skipped (notes), months whose files are ambiguous, missing or out of range (each fails alone,
     with its reason), and files still being written (they wait for a later run; not a failure)."""
-    the_plan = plan(read_state(settings.warehouse), settings.landing_dir, settle=settings.landing_settle_seconds)
+    the_plan = plan(read_state(settings.warehouse, lock_timeout=settings.warehouse_lock_timeout),
+                    settings.landing_dir, settle=settings.landing_settle_seconds)
     report.skipped += the_plan.skipped
     for note in the_plan.skipped:
         log.info(note)

@@ -3,11 +3,12 @@
 ``load_settings()`` reads and checks every setting at once and returns a frozen ``Settings``; a malformed
 one is a ``ConfigError`` naming it (``zengshou`` exits 2 with that line). Nothing here runs at import
 time. The Dagster code location calls ``load_settings()`` once, when its definitions are loaded
-(``definitions.py``), and hands the values to the resources (``resources.py``); ``zengshou`` calls it once
-per command. The other readers here, each for one value at the moment it is used: the dbt-duckdb
-plugin's ``hmac_pads_from_environment`` (inside dbt's own process), and the process-wide defaults at the
-end of this module (``duckdb_memory_limit``, ``warehouse_lock_timeout``, ``landing_settle_seconds``,
-``configured_data_docs_dir``) for library code that runs below the resources.
+(``definitions.py``), and hands the values to the resources (``resources.py``), which pass them on as
+parameters to the code below them (a loader's connection, the warehouse lock, a GE validation, the
+planner); ``zengshou`` and ``python -m dagster_project.dbt_cli`` call it once per command. The one other
+reader of the environment is ``hmac_pads_from_environment``, for the dbt-duckdb plugin inside dbt's own
+process (``dbt_env`` put the pads there). tests/test_settings_lookups.py fails when any other module calls
+either of them outside those entry points.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +60,8 @@ _CRON_FIELDS = (  # (name, low, high, names)
 _ROLE_PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 DEFAULT_ROLE_PREFIX = "zengshou"
-DEFAULT_SETTLE_SECONDS = 30.0
+DEFAULT_SETTLE_SECONDS = 30.0  # a landed file modified more recently may still be being copied
+DEFAULT_WAREHOUSE_LOCK_TIMEOUT = 1800.0  # seconds a writer waits for another zengshou writer
 # Settings that may hold a secret (a key, a password in a URL, a robot's access token). The resources
 # show them in the Dagster UI as the variable's name, never the value (resources.build_resources).
 SECRET_SETTINGS = ("ZENGSHOU_PII_SALT", "ZENGSHOU_HR_DB_URL", "ZENGSHOU_BI_DB_URL", "ZENGSHOU_ALERT_WEBHOOK_URL")
@@ -88,7 +91,7 @@ class Settings:
     hr_full_compare_hours: float = DEFAULT_HR_FULL_COMPARE_HOURS
     hr_pull_cron: str = DEFAULT_HR_PULL_CRON
     log_level: str = "WARNING"
-    warehouse_lock_timeout: float = 1800.0
+    warehouse_lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT
     landing_settle_seconds: float = DEFAULT_SETTLE_SECONDS
     alert_attempts: int = 3
     alert_retry_delay: float = 1.0
@@ -247,7 +250,7 @@ def webhook_url(raw: str | None) -> str | None:
     return None if raw is None else _http_url("ZENGSHOU_ALERT_WEBHOOK_URL", raw, secret=True)
 
 
-def _file_path(env: dict[str, str], name: str) -> Path | None:
+def _file_path(env: Mapping[str, str], name: str) -> Path | None:
     """An optional file setting: resolved, and not an existing directory."""
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -258,7 +261,7 @@ def _file_path(env: dict[str, str], name: str) -> Path | None:
     return path
 
 
-def _dir_path(env: dict[str, str], name: str) -> Path | None:
+def _dir_path(env: Mapping[str, str], name: str) -> Path | None:
     """An optional folder setting: resolved, and not an existing file."""
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -269,20 +272,18 @@ def _dir_path(env: dict[str, str], name: str) -> Path | None:
     return path
 
 
-def log_level(env: dict[str, str] | None = None) -> str:
+def log_level(env: Mapping[str, str]) -> str:
     """``ZENGSHOU_LOG_LEVEL`` (default WARNING), one of Python's level names, any case."""
-    env = os.environ if env is None else env
     raw = (env.get("ZENGSHOU_LOG_LEVEL") or "WARNING").strip()
     if raw.upper() not in LOG_LEVELS:
         raise ConfigError(f"ZENGSHOU_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
     return raw.upper()
 
 
-def hr_pull_cron(env: dict[str, str] | None = None) -> str:
+def hr_pull_cron(env: Mapping[str, str]) -> str:
     """``ZENGSHOU_HR_PULL_CRON`` (default 30 6 * * *, Asia/Shanghai): a standard five-field cron string or
     a nickname such as @daily. Checked here because the schedule is defined when the code location loads,
     where a bad string would otherwise break the whole location with a Dagster error."""
-    env = os.environ if env is None else env
     raw = " ".join((env.get("ZENGSHOU_HR_PULL_CRON") or DEFAULT_HR_PULL_CRON).split())
     problem = _cron_problem(raw)
     if problem:
@@ -376,17 +377,16 @@ def _require_driver(name: str, url) -> None:
                           f"({exc}); use the plain form {url.get_backend_name()}:// or install it") from exc
 
 
-def duckdb_memory_limit(env: dict[str, str] | None = None) -> str:
+def duckdb_memory_limit(env: Mapping[str, str]) -> str:
     """``ZENGSHOU_DUCKDB_MEMORY_LIMIT`` (default 1.5GB): the cap on each DuckDB instance's memory, checked
     here so a typo fails at start (exit 2) rather than inside a load or the dbt build."""
-    env = os.environ if env is None else env
     raw = (env.get("ZENGSHOU_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
     if not _MEMORY_LIMIT.match(raw):
         raise ConfigError(f"ZENGSHOU_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {raw!r}")
     return raw
 
 
-def _number(env: dict[str, str], name: str, default: float, *, integer: bool = False,
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False,
             minimum: float = 0.0) -> float:
     """A non-negative number setting (seconds, hours, attempts), or a ConfigError naming it."""
     raw = (env.get(name) or "").strip() or str(default)
@@ -400,7 +400,7 @@ def _number(env: dict[str, str], name: str, default: float, *, integer: bool = F
     return float(value)
 
 
-def _fraction(env: dict[str, str], name: str, default: str) -> float:
+def _fraction(env: Mapping[str, str], name: str, default: str) -> float:
     raw = env.get(name) or default
     try:
         value = float(raw)
@@ -423,13 +423,9 @@ def _warn_dev_salt_once() -> None:
         log.warning("ZENGSHOU_PII_SALT is not set: using the development salt; production must set one")
 
 
-DEFAULT_WAREHOUSE_LOCK_TIMEOUT = 1800.0
-
-
-def warehouse_lock_timeout(env: dict[str, str] | None = None) -> float:
+def warehouse_lock_timeout(env: Mapping[str, str]) -> float:
     """``ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT`` (seconds, default 1800): how long a step waits for another
     zengshou writer to release the warehouse before it fails (a province run takes about 10 minutes)."""
-    env = os.environ if env is None else env
     raw = (env.get("ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT") or str(DEFAULT_WAREHOUSE_LOCK_TIMEOUT)).strip()
     try:
         value = float(raw)
@@ -438,19 +434,3 @@ def warehouse_lock_timeout(env: dict[str, str] | None = None) -> float:
     if value < 0:
         raise ConfigError(f"ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT must be >= 0, not {value}")
     return value
-
-
-# --------------------------------------------------------------------------------------------------
-# Process-wide defaults for library code that runs below the resources (a DuckDB connection opened deep
-# inside a loader, a GE validation's Data Docs page, a landing file's settle check without an explicit
-# value). Each reads its one setting from the environment at call time; load_settings() has already
-# checked it when the process started, so none of them can fail on a malformed value mid-run.
-# --------------------------------------------------------------------------------------------------
-def landing_settle_seconds(env: dict[str, str] | None = None) -> float:
-    """``ZENGSHOU_LANDING_SETTLE_SECONDS`` (default 30)."""
-    return _number(os.environ if env is None else env, "ZENGSHOU_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS)
-
-
-def configured_data_docs_dir(env: dict[str, str] | None = None) -> Path | None:
-    """``ZENGSHOU_DATA_DOCS_DIR``, or None for the default <warehouse dir>/data_docs."""
-    return _dir_path(os.environ if env is None else env, "ZENGSHOU_DATA_DOCS_DIR")

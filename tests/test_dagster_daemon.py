@@ -66,7 +66,7 @@ def _scorecard(warehouse: Path) -> dict | None:
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dagster_dev")
-    scenario, landing = new_scenario(root)
+    scenario, landing = new_scenario(root, keep_runs=True)
     sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)

@@ -31,18 +31,11 @@ REGENERATE = ".venv/bin/pytest -p no:xdist tests/test_definitions.py --snapshot-
 
 
 def load_definitions() -> dg.Definitions:
-    """``dagster_project.definitions.defs`` as a Definitions object, whether the module builds it at
-    import (``defs = dg.Definitions(...)``) or lazily (``@dg.definitions def defs(): ...``)."""
-    from dagster_project import definitions as module
+    """The code location as Dagster loads it: ``definitions.defs`` is lazy (``@dg.definitions``), so
+    calling it reads the settings of this process once and builds the Definitions."""
+    from dagster_project.definitions import defs
 
-    defs = module.defs
-    if isinstance(defs, dg.Definitions):
-        return defs
-    if callable(defs):
-        built = defs()
-        assert isinstance(built, dg.Definitions), f"defs() returned {type(built).__name__}"
-        return built
-    raise AssertionError(f"dagster_project.definitions.defs is a {type(defs).__name__}")
+    return defs()
 
 
 def _key(key: dg.AssetKey) -> str:

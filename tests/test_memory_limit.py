@@ -19,17 +19,30 @@ from tests.knownanswer.pipeline import BIN_DIR
 LIMIT, REPORTED = "300MB", "286.1 MiB"
 
 
+def _warehouse_resource(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The warehouse resource of settings with the limit; the environment says otherwise afterwards, and
+    must not matter: the value is read once and passed down (issue 11 #2)."""
+    from dagster_project.resources import build_resources
+
+    settings = load_settings({"ZENGSHOU_WAREHOUSE": str(tmp_path / "w.duckdb"), "ZENGSHOU_DUCKDB_MEMORY_LIMIT": LIMIT})
+    monkeypatch.setenv("ZENGSHOU_DUCKDB_MEMORY_LIMIT", "900MB")
+    return build_resources(settings)["warehouse"]
+
+
 def test_loader_connections_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ZENGSHOU_DUCKDB_MEMORY_LIMIT", LIMIT)
-    with warehouse.connect(tmp_path / "w.duckdb") as con:
+    resource = _warehouse_resource(tmp_path, monkeypatch)
+    with resource.connect() as con:  # what the assets open
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)
+    options = resource.loader_options()  # what the loaders are given for the connections they open
+    with warehouse.connect(resource.file, memory_limit=options["memory_limit"]) as con:
         assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)
 
 
 def test_great_expectations_engine_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dagster_project.quality.ge_runner import warehouse_url
 
-    monkeypatch.setenv("ZENGSHOU_DUCKDB_MEMORY_LIMIT", LIMIT)
-    engine = sa.create_engine(warehouse_url(tmp_path / "w.duckdb"))
+    resource = _warehouse_resource(tmp_path, monkeypatch)
+    engine = sa.create_engine(warehouse_url(resource.file, resource.loader_options()["memory_limit"]))
     try:
         with engine.connect() as con:
             assert con.exec_driver_sql("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)

@@ -25,6 +25,7 @@ import pytest
 
 from dagster_project.report import ReportError, build_report, default_report_path
 from dagster_project.report.cli import add_report_parser, run_report
+from dagster_project.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = REPO_ROOT / "test-output" / "report"
@@ -346,7 +347,7 @@ def test_read_only_and_released(hand_warehouse: Path, tmp_path: Path):
 def _cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="zengshou")
     add_report_parser(parser.add_subparsers(dest="command"))
-    return run_report(parser.parse_args(argv))
+    return run_report(parser.parse_args(argv), load_settings())  # cli.main reads them once, so does this
 
 
 def test_cli_exit_codes(hand_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -373,9 +374,12 @@ def test_dagster_asset_writes_the_report(hand_warehouse: Path, tmp_path: Path, m
     monkeypatch.setenv("ZENGSHOU_PII_SALT", "report-test-salt")  # the report needs none; silences the warning
     assert kpi_report.group_names_by_key[REPORT_KEY] == "reports"
     deps = {d for keys in kpi_report.asset_deps.values() for d in keys}
-    assert deps == {dg.AssetKey(["marts", "kpi_scorecard"]), dg.AssetKey(["marts", "fct_relief_wage_ratio"])}
+    # Every table report/data.py reads, from the dbt exposure kpi_report (tests/test_report_lineage.py).
+    assert deps == {dg.AssetKey(["marts", "kpi_scorecard"]), dg.AssetKey(["marts", "fct_relief_wage_ratio"]),
+                    dg.AssetKey(["marts", "dim_region"]), dg.AssetKey(["marts", "fct_early_warning_counts"]),
+                    dg.AssetKey(["reference", "kpi_targets"]),
+                    dg.AssetKey(["intermediate", "int_relief_projects_evaluated"])}
     from dagster_project.resources import build_resources
-    from dagster_project.settings import load_settings
 
     result = dg.materialize([kpi_report], instance=dg.DagsterInstance.ephemeral(),
                             resources=build_resources(load_settings()))

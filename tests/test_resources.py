@@ -126,3 +126,31 @@ def test_importing_the_code_location_reads_no_setting(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "LOAD: ZENGSHOU_HR_PULL_CRON must be a cron string" in proc.stdout
+
+
+def test_values_below_the_resources_come_from_the_settings_not_the_environment(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    """The settle time reaches the asset's settle check, the Data Docs folder the GE validation inside the
+    loader: from the Settings the resources were built from, whatever the environment says at run time."""
+    landing = Landing(tmp_path / "landing")
+    landing.write_members(MONTH, members_rows(MONTH))  # just written: modified 0 s ago
+    monkeypatch.setenv("ZENGSHOU_LANDING_SETTLE_SECONDS", "0")
+    monkeypatch.setenv("ZENGSHOU_DATA_DOCS_DIR", str(tmp_path / "not-these-docs"))
+
+    waiting = _settings(tmp_path / "waiting", landing.root, ZENGSHOU_LANDING_SETTLE_SECONDS="3600")
+    result = dg.materialize([monitoring_members], partition_key=MONTH, resources=build_resources(waiting),
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "still being written" in str(failure.step_failure_data.error)
+    assert "ZENGSHOU_LANDING_SETTLE_SECONDS=3600" in str(failure.step_failure_data.error)
+    assert not waiting.warehouse.exists()  # nothing loaded
+
+    docs = tmp_path / "docs-here"
+    loading = _settings(tmp_path / "loading", landing.root, ZENGSHOU_DATA_DOCS_DIR=str(docs))
+    result = dg.materialize([monitoring_members], partition_key=MONTH, resources=build_resources(loading),
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    assert _batches(loading.warehouse) == {"monitoring.members": (15, 15, 0, "published", None)}
+    assert (docs / "index.html").is_file() and list((docs / "validations").rglob("*.html"))
+    assert not (loading.warehouse.parent / "data_docs").exists() and not (tmp_path / "not-these-docs").exists()

@@ -17,7 +17,7 @@ def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=GE_SUITE_CHECK,
                     description=f"Great Expectations suite {suite_name} (expectations/gx/expectations/).")
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        outcome = validate(warehouse.file, suite_name, f"SELECT * FROM {suite_name}")
+        outcome = validate(warehouse.file, suite_name, f"SELECT * FROM {suite_name}", **warehouse.loader_options())
         return dg.AssetCheckResult(passed=outcome.success, severity=dg.AssetCheckSeverity.WARN,
                                    metadata=outcome.metadata())
 

@@ -53,6 +53,7 @@ def hr_platform(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
             hr_platform.url(), warehouse.file, tables, warehouse.max_reject_rate,
             lookback=dt.timedelta(hours=hr_platform.lookback_hours),
             full_compare_every=dt.timedelta(hours=hr_platform.full_compare_hours),
+            **warehouse.loader_options(),
         )
     except HrPlatformUnavailable as exc:
         attempt = context.retry_number

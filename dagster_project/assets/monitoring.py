@@ -47,7 +47,6 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
                                                      | dg.AssetCheckResult]:
-        settings = warehouse.loader_settings(landing.dir)
         month = context.partition_key
         try:
             landed = monitoring_file(landing.dir, month, source)
@@ -57,12 +56,14 @@ def monitoring_asset(source: FileSource) -> dg.AssetsDefinition:
             raise dg.Failure(f"{not_landed_reason(landing.dir, month, source)} in {landing.dir}")
         if landing.settling(landed.path):  # never load a file that may still be being copied, by any path
             raise dg.Failure(landing.settling_note(landed.path))
-        load = load_landed_file(settings, landed)
+        load = load_landed_file(landed, warehouse.file, max_reject_rate=warehouse.max_reject_rate,
+                                **warehouse.loader_options())
         context.log.info(f"{source.name} {month}: {load.outcome.status} "
                          f"({load.outcome.rows_loaded} loaded, {load.outcome.rows_quarantined} quarantined)")
         checks = [batch_check(load, key)]
         if load.outcome.published:
-            checks.append(unusual_values_check(settings, source, month, key))
+            with warehouse.connect() as con:
+                checks.append(unusual_values_check(con, source, month, key))
         else:  # every declared check must report, or Dagster fails the step and loses batch_accepted
             checks.append(dg.AssetCheckResult(asset_key=key, check_name=UNUSUAL_VALUES, passed=True,
                                               metadata={"skipped": "batch not published"}))

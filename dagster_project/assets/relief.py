@@ -32,7 +32,6 @@ class ReliefLoadConfig(dg.Config):
 def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig, warehouse: WarehouseResource,
                     landing: LandingResource) -> Iterator[dg.MaterializeResult | dg.AssetObservation
                                                           | dg.AssetCheckResult]:
-    settings = warehouse.loader_settings(landing.dir)
     if config.reload_all:
         candidates = relief_files(landing.dir)
         waiting = [f for f in candidates if landing.settling(f.path)]
@@ -45,7 +44,8 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig,
         waiting = [ld.file for ld in todo.ledgers_waiting]  # may still be being copied: a later run loads them
     for f in waiting:
         context.log.warning(landing.settling_note(f.path))
-    loads = [load_landed_file(settings, f) for f in files]
+    loads = [load_landed_file(f, warehouse.file, max_reject_rate=warehouse.max_reject_rate,
+                              **warehouse.loader_options()) for f in files]
     rejected = [ld.outcome for ld in loads if not ld.outcome.published]
     for ld in loads:
         context.log.info(f"relief {ld.landed.partition_key}: {ld.outcome.status} {ld.outcome.reason or ''}")

@@ -3,16 +3,22 @@
 Materialising it writes the same file `zengshou report` writes (data/reports/zengshou_report_<YYYY-MM>.html
 beside the warehouse's directory) for the latest snapshot. It only reads the warehouse, read-only and
 briefly, so it never competes with the loaders or dbt for DuckDB's single writer.
+
+Its upstream assets are the dbt exposure ``kpi_report``'s depends_on (dbt/models/marts/_exposures.yml),
+keyed as the dbt assets are: the one list of what the report reads, which tests/test_report_lineage.py
+compares with the tables report/data.py queries.
 """
 
 import dagster as dg
 
+from dagster_project.assets.transform import TRANSLATOR
+from dagster_project.marts import exposure_nodes
 from dagster_project.report import ReportError, load_report_data, write_report
 from dagster_project.resources import WarehouseResource
 
 REPORT_KEY = dg.AssetKey(["reports", "kpi_report"])
-SCORECARD_KEY = dg.AssetKey(["marts", "kpi_scorecard"])
-RELIEF_MART_KEY = dg.AssetKey(["marts", "fct_relief_wage_ratio"])
+REPORT_EXPOSURE = "kpi_report"
+REPORT_DEPS = [TRANSLATOR.get_asset_key(node) for node in exposure_nodes(REPORT_EXPOSURE)]
 
 
 class ReportConfig(dg.Config):
@@ -22,7 +28,7 @@ class ReportConfig(dg.Config):
 @dg.asset(
     key=REPORT_KEY,
     group_name="reports",
-    deps=[SCORECARD_KEY, RELIEF_MART_KEY],
+    deps=REPORT_DEPS,
     kinds={"html", "python"},
     description="监测报告 (HTML, Chinese, self-contained): province summary, prefecture ranking, county "
                 "traffic lights, month trends and the 以工代赈 project list.",

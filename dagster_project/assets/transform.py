@@ -3,8 +3,8 @@ Great Expectations suites on the marts as further asset checks."""
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,6 +15,7 @@ from dagster_project.dbt_manifest import dbt_executable, ensure_manifest  # noqa
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import ensure_raw_tables
 from dagster_project.marts import mart_names
+from dagster_project.month_plan import config_digest, plan_rebuild, record_rebuild
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -35,9 +36,16 @@ class ZengshouDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = ZengshouDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(dg.Config):
+    """``full_refresh``: rebuild every snapshot month (`zengshou run --full-refresh`); otherwise only the
+    months month_plan.plan_rebuild finds changed or depending on a change."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)
 def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                 warehouse: WarehouseResource) -> Iterator[Any]:
+                 warehouse: WarehouseResource, config: DbtBuildConfig) -> Iterator[Any]:
     # The dbt subprocess writes the warehouse: hold the writer lock for the whole build, so no other
     # zengshou process (a sensor's read, another run) opens the file meanwhile (ingest/warehouse_lock.py).
     with warehouse.lock("dbt build"):
@@ -45,21 +53,41 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         with warehouse.connect() as con:
             ensure_raw_tables(con)
             built_from = raw_state(con)
-        # A target dir of this run only (two checkouts' runs must not share one), removed afterwards so
-        # they do not pile up; compiled SQL carries no key material (the keyed-hash plugin), but no reason
-        # to keep it either.
-        target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
-        try:
-            # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
-            # are in this process's environment for the build only, never left behind after it.
-            with _environment(warehouse.dbt_env()):
-                yield from dbt.cli(["build"], context=context, target_path=target).stream()
-        finally:
-            shutil.rmtree(target, ignore_errors=True)
+            # The snapshot months to recompute and why (month_plan.py): the one decision, whichever
+            # path (zengshou run, the marts_after_loads sensor) started this run.
+            rebuild = plan_rebuild(con, config_digest(warehouse.pii_salt, warehouse.reconciliation_tolerance),
+                                   full_refresh=config.full_refresh)
+        context.log.info(rebuild.summary())
+        # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
+        # are in this process's environment for the build only, never left behind after it.
+        with _environment(warehouse.dbt_env()):
+            yield from dbt.cli([*BUILD_ARGS, *rebuild.dbt_args()], context=context,
+                               target_path=dbt_target_dir(warehouse.file)).stream()
         # Only a build that finished (the stream raises on a failed model or test) records what it was
         # built from; serving_publish then records it as published (ingest/load_state.py).
         with warehouse.connect() as con:
             record_state(con, DBT_STEP, built_from)
+            # what the marts are now built from; only a whole build (a subset leaves other months behind)
+            if set(context.selected_asset_keys) >= set(context.assets_def.keys):
+                record_rebuild(con, rebuild, context.run_id)
+
+
+# dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
+# monthly build skips them (dbt's own advice: run unit tests in development and CI, not in production).
+# tests/test_dbt_unit_tests.py runs them on every `make test`, and `make dbt-unit` by hand.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
+
+def dbt_target_dir(warehouse_file: Path) -> Path:
+    """The dbt target dir of one warehouse, beside it: ``<warehouse>.dbt-target``.
+
+    One per warehouse, kept between runs, so dbt's partial parsing works: dbt reuses
+    ``partial_parse.msgpack`` only when the profile's connection info (the warehouse path is part of it)
+    is the one it was written with, so a shared or per-run dir would mean a full parse (≈ 10 s) on every
+    build. Only the holder of the warehouse's writer lock runs dbt on it, so two builds never share one.
+    Compiled SQL carries no key material (dbt_keyed_hash_plugin.py).
+    """
+    return warehouse_file.with_name(warehouse_file.name + ".dbt-target")
 
 
 @contextlib.contextmanager

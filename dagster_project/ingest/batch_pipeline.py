@@ -55,11 +55,11 @@ from dagster_project.ingest.hr_platform import (
     raw_table,
 )
 from dagster_project.ingest.warehouse import connect, ensure_counties, ensure_hr_tables
-from dagster_project.ingest.warehouse_lock import lock_timeout, warehouse_lock
+from dagster_project.ingest.warehouse_lock import warehouse_lock
 from dagster_project.quality.data_docs import record_batch_verdict
 from dagster_project.quality.ge_runner import SuiteOutcome, validate
 from dagster_project.quality.rules import BATCH_REJECTED, MALFORMED_ROW, Rule, hr_rules
-from dagster_project.settings import Settings
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_WAREHOUSE_LOCK_TIMEOUT
 from dagster_project.source_shapes import HR_TABLES
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,12 @@ def validation_failure(staged_counts: dict[str, int], ge: SuiteOutcome) -> str |
     return None
 
 
-def ge_gate(warehouse: Path, suite: str, landing_table: str,
-            staged_counts: dict[str, int]) -> tuple[SuiteOutcome, str | None]:
+def ge_gate(warehouse: Path, suite: str, landing_table: str, staged_counts: dict[str, int], *,
+            memory_limit: str, lock_timeout: float, data_docs_dir: Path | None) -> tuple[SuiteOutcome, str | None]:
     """Validate the staged rows with the stored suite; (GE's outcome, the reason it blocks or None).
     No warehouse connection may be open in this process while it runs."""
-    ge = validate(warehouse, suite, f"SELECT * FROM {landing_table}")
+    ge = validate(warehouse, suite, f"SELECT * FROM {landing_table}", memory_limit=memory_limit,
+                  lock_timeout=lock_timeout, data_docs_dir=data_docs_dir)
     return ge, validation_failure(staged_counts, ge)
 
 
@@ -104,20 +105,29 @@ class FileLoad:
     validation: SuiteOutcome | None
 
 
-def load_landed_file(settings: Settings, landed: LandedFile) -> FileLoad:
-    """Stage and flag the file, validate it with GE, then publish or reject it (one batch)."""
+def load_landed_file(landed: LandedFile, warehouse: Path, *, max_reject_rate: float,
+                     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+                     lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
+                     data_docs_dir: Path | None = None) -> FileLoad:
+    """Stage and flag the file, validate it with GE, then publish or reject it (one batch).
+
+    What it needs of the settings comes as parameters (the assets pass ``WarehouseResource``'s values):
+    the warehouse file, the reject rate, the memory cap and lock timeout of every connection it opens,
+    and the Data Docs folder of its validation (None: ``<warehouse dir>/data_docs``)."""
     source = landed.source
-    with connect(settings.warehouse) as con:
+    opened = {"memory_limit": memory_limit, "lock_timeout": lock_timeout}
+    with connect(warehouse, **opened) as con:
         ensure_counties(con)
         staged = stage_file(con, source, landed.path, landed.partition_key, landed.constants, RULES[source.name])
     ge, failure = None, None
     if staged.landing_table and not staged.blocking_reason:
         # The warehouse connection is closed here: GE opens its own.
-        ge, failure = ge_gate(settings.warehouse, SUITE_OF[source.name], staged.landing_table, staged.rule_counts)
-    with connect(settings.warehouse) as con:
-        outcome = finish_batch(con, staged, settings.max_reject_rate, failure)
+        ge, failure = ge_gate(warehouse, SUITE_OF[source.name], staged.landing_table, staged.rule_counts,
+                              **opened, data_docs_dir=data_docs_dir)
+    with connect(warehouse, **opened) as con:
+        outcome = finish_batch(con, staged, max_reject_rate, failure)
     if ge is not None:  # the batch's Data Docs page states this verdict (GE alone says "Failed")
-        record_batch_verdict(ge.data_docs, outcome, settings.max_reject_rate)
+        record_batch_verdict(ge.data_docs, outcome, max_reject_rate)
     return FileLoad(landed, outcome, ge)
 
 
@@ -283,11 +293,12 @@ def _sql_str(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _warehouse(warehouse: Path | duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def _warehouse(warehouse: Path | duckdb.DuckDBPyConnection, memory_limit: str,
+               lock_timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
     if isinstance(warehouse, duckdb.DuckDBPyConnection):
         yield warehouse
     else:
-        with connect(warehouse) as con:
+        with connect(warehouse, memory_limit=memory_limit, lock_timeout=lock_timeout) as con:
             yield con
 
 
@@ -300,6 +311,9 @@ def pull_hr_platform(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     lookback: dt.timedelta = dt.timedelta(0),
     full_compare_every: dt.timedelta | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
+    data_docs_dir: Path | None = None,
     reader: str = "auto",
 ) -> dict[str, HrTablePull]:
     """Pull every (or the named) HR platform table incrementally into the warehouse, each table one
@@ -310,8 +324,11 @@ def pull_hr_platform(
     warehouse in the loader's tests: GE cannot open that, so the gate is skipped and the rules,
     reject rate and accounting apply alone). ``lookback`` re-reads that much behind the watermark;
     ``full_compare_every`` compares every key with the source when the table's last comparison is
-    at least that old (``timedelta(0)``: on every pull; None: never). ``reader`` ("auto", "adbc",
-    "sqlalchemy") is ``open_hr_platform``'s: Arrow-native through ADBC for SQLite and PostgreSQL.
+    at least that old (``timedelta(0)``: on every pull; None: never). ``memory_limit``,
+    ``lock_timeout`` and ``data_docs_dir`` are the settings' (passed by the HR asset from
+    ``WarehouseResource``): how the warehouse file is opened and where GE's pages go. ``reader``
+    ("auto", "adbc", "sqlalchemy") is ``open_hr_platform``'s: Arrow-native through ADBC for SQLite
+    and PostgreSQL.
 
     Returns one ``HrTablePull`` per table, in SPEC order. Raises ``HrPlatformUnavailable`` when the
     database cannot be reached, ``HrPlatformSchemaError`` when a table or column is missing at the
@@ -328,24 +345,26 @@ def pull_hr_platform(
         raise ValueError("lookback must not be negative")
 
     gated = isinstance(warehouse, Path)
-    held = (warehouse_lock(warehouse, timeout=lock_timeout(), purpose="pulling the HR platform") if gated
+    held = (warehouse_lock(warehouse, timeout=lock_timeout, purpose="pulling the HR platform") if gated
             else contextlib.nullcontext())
+    opened = {"memory_limit": memory_limit, "lock_timeout": lock_timeout}
     results: dict[str, HrTablePull] = {}
     with held, open_hr_platform(url, names, chunk_rows, reader) as reader:
         # Only once the source answers: an outage leaves the warehouse exactly as it was.
-        with _warehouse(warehouse) as con:
+        with _warehouse(warehouse, **opened) as con:
             ensure_hr_tables(con, names)
         for name in names:
             try:
                 ge, failure, pull = None, None, None
-                with _warehouse(warehouse) as con:
+                with _warehouse(warehouse, **opened) as con:
                     batch = _stage_hr(con, reader, name, lookback, full_compare_every)
                     if not gated or batch.nothing_new:  # nothing to publish: no gate, no second connection
                         pull = _publish_hr(con, batch, max_reject_rate, reader.shown_url, None, None)
                 if pull is None:
                     assert isinstance(warehouse, Path)
-                    ge, failure = ge_gate(warehouse, f"raw.hr_{name}", batch.landing, batch.rule_counts)
-                    with _warehouse(warehouse) as con:
+                    ge, failure = ge_gate(warehouse, f"raw.hr_{name}", batch.landing, batch.rule_counts,
+                                          **opened, data_docs_dir=data_docs_dir)
+                    with _warehouse(warehouse, **opened) as con:
                         pull = _publish_hr(con, batch, max_reject_rate, reader.shown_url, failure, ge)
                 if ge is not None:
                     record_batch_verdict(ge.data_docs, types.SimpleNamespace(

@@ -51,23 +51,15 @@ class LandedFile:
 # --------------------------------------------------------------------------------------------------
 # A file still being copied: the one definition the sensors, the assets and `zengshou run` share.
 # --------------------------------------------------------------------------------------------------
-def settle_seconds() -> float:
-    """A file modified less than this long ago may still be being copied (ZENGSHOU_LANDING_SETTLE_SECONDS,
-    default 30): it is not loaded yet, by any path."""
-    from dagster_project.settings import landing_settle_seconds
-
-    return landing_settle_seconds()
-
-
-def settling(path: Path, now: float | None = None, settle: float | None = None) -> bool:
-    """True while ``path`` was modified less than ``settle`` seconds ago (it may still be being written)."""
-    settle = settle_seconds() if settle is None else settle
+def settling(path: Path, now: float | None, settle: float) -> bool:
+    """True while ``path`` was modified less than ``settle`` seconds ago (it may still be being written).
+    ``settle`` is ZENGSHOU_LANDING_SETTLE_SECONDS, passed down from the settings (``LandingResource``,
+    ``Settings.landing_settle_seconds``); ``now`` None = the clock."""
     now = time.time() if now is None else now
     return settle > 0 and now - path.stat().st_mtime < settle
 
 
-def settling_note(landing_dir: Path, path: Path, now: float | None = None, settle: float | None = None) -> str:
-    settle = settle_seconds() if settle is None else settle
+def settling_note(landing_dir: Path, path: Path, now: float | None, settle: float) -> str:
     age = (time.time() if now is None else now) - path.stat().st_mtime
     return (f"{path.relative_to(landing_dir).as_posix()}: still being written (modified {max(age, 0):.0f} s ago,"
             f" less than ZENGSHOU_LANDING_SETTLE_SECONDS={settle:g}); not loaded, run again once it is complete")

@@ -4,10 +4,9 @@ nobody wrote down, so these are only counted and shown (severity WARN), never qu
 from __future__ import annotations
 
 import dagster as dg
+import duckdb
 
 from dagster_project.ingest.file_batch import FileSource
-from dagster_project.ingest.warehouse import connect
-from dagster_project.settings import Settings
 
 UNUSUAL_VALUES = "unusual_values"
 
@@ -27,19 +26,20 @@ _QUERIES: dict[str, dict[str, str]] = {
 }
 
 
-def count_unusual(settings: Settings, source: FileSource, month: str) -> dict[str, int]:
+def count_unusual(con: duckdb.DuckDBPyConnection, source: FileSource, month: str) -> dict[str, int]:
+    """Rows of the published month breaking each unusual-value query, on the caller's connection (the
+    asset opens it through ``WarehouseResource.connect``, with the settings' memory cap and lock timeout)."""
     queries = _QUERIES.get(source.name, {})
     if not queries:
         return {}
     counts = ", ".join(f"count_if({q})" for q in queries.values())
-    with connect(settings.warehouse) as con:
-        row = con.execute(f"SELECT {counts} FROM {source.raw_table} WHERE as_of_month = ?",
-                          [f"{month}-01"]).fetchone()
+    row = con.execute(f"SELECT {counts} FROM {source.raw_table} WHERE as_of_month = ?", [f"{month}-01"]).fetchone()
     return dict(zip(queries, (int(v) for v in row), strict=True))
 
 
-def unusual_values_check(settings: Settings, source: FileSource, month: str, key: dg.AssetKey) -> dg.AssetCheckResult:
-    counts = count_unusual(settings, source, month)
+def unusual_values_check(con: duckdb.DuckDBPyConnection, source: FileSource, month: str,
+                         key: dg.AssetKey) -> dg.AssetCheckResult:
+    counts = count_unusual(con, source, month)
     return dg.AssetCheckResult(
         asset_key=key, check_name=UNUSUAL_VALUES, passed=not any(counts.values()),
         severity=dg.AssetCheckSeverity.WARN, metadata={k: v for k, v in counts.items()},

@@ -15,13 +15,18 @@ import duckdb
 from dagster_project import hr_schema
 from dagster_project.ingest.hr_platform import duckdb_type
 from dagster_project.ingest.hr_platform import raw_table as hr_raw_table
-from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_holder, lock_timeout, warehouse_lock
-from dagster_project.settings import SEEDS_DIR, ConfigError, duckdb_memory_limit
+from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_holder, warehouse_lock
+from dagster_project.settings import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
+    SEEDS_DIR,
+    ConfigError,
+)
 from dagster_project.source_shapes import HR_TABLES
 
 # DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
-# wait this long (or ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go before giving up
-# with a one-line reason.
+# wait this long (or the lock timeout, ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go
+# before giving up with a one-line reason.
 FOREIGN_LOCK_WAIT_SECONDS = 30.0
 
 DDL = """
@@ -67,35 +72,39 @@ CREATE TABLE IF NOT EXISTS meta.hr_watermarks (
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, read_only: bool = False, *, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+            lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, creating its folder and the shared schemas on first use.
 
-    Writers hold the warehouse lock (``warehouse_lock``) while the connection is open, waiting for
-    another zengshou writer to finish rather than failing on DuckDB's lock."""
+    ``memory_limit`` caps this DuckDB instance (ZENGSHOU_DUCKDB_MEMORY_LIMIT); writers hold the warehouse
+    lock (``warehouse_lock``) while the connection is open, waiting at most ``lock_timeout`` seconds
+    (ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT) for another zengshou writer to finish rather than failing on
+    DuckDB's lock. The defaults are the settings' defaults; the resources (``WarehouseResource.connect``)
+    and the loaders pass the configured values — nothing here reads a setting."""
+    wait = min(FOREIGN_LOCK_WAIT_SECONDS, lock_timeout)
     if read_only:
-        con = open_duckdb(path, read_only=True)
+        con = open_duckdb(path, read_only=True, wait=wait)
         try:
-            con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+            con.execute(f"SET memory_limit = '{memory_limit}'")
             yield con
         finally:
             con.close()
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(path, timeout=lock_timeout(), purpose="loading the warehouse"):
-        con = open_duckdb(path)
+    with warehouse_lock(path, timeout=lock_timeout, purpose="loading the warehouse"):
+        con = open_duckdb(path, wait=wait)
         try:
-            con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+            con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute(DDL)
             yield con
         finally:
             con.close()
 
 
-def open_duckdb(path: Path, read_only: bool = False, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+def open_duckdb(path: Path, read_only: bool = False,
+                wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, waiting up to ``wait`` s while a program outside zengshou holds the file, then
     WarehouseBusy with who holds it (instead of DuckDB's raw IOException)."""
-    if wait is None:
-        wait = min(FOREIGN_LOCK_WAIT_SECONDS, lock_timeout())
     deadline = time.monotonic() + wait
     delay = 0.2
     while True:
@@ -112,16 +121,16 @@ def open_duckdb(path: Path, read_only: bool = False, wait: float | None = None) 
 
 
 @contextlib.contextmanager
-def warehouse_reader(path: Path, timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+def warehouse_reader(path: Path, timeout: float) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A short read-only look at the warehouse (None when it does not exist yet), under the shared
     warehouse lock: ``timeout`` 0 for callers that must never wait or disturb a run (the sensors:
-    WarehouseBusy means "a run is writing, look next tick"), None to wait (the default)."""
+    WarehouseBusy means "a run is writing, look next tick"), else the seconds to wait for a writer
+    (the lock timeout of the settings)."""
     if not path.is_file():
         yield None
         return
-    with warehouse_lock(path, exclusive=False, timeout=lock_timeout() if timeout is None else timeout,
-                        purpose="reading meta"):
-        con = open_duckdb(path, read_only=True, wait=0 if timeout == 0 else None)
+    with warehouse_lock(path, exclusive=False, timeout=timeout, purpose="reading meta"):
+        con = open_duckdb(path, read_only=True, wait=min(FOREIGN_LOCK_WAIT_SECONDS, timeout))
         try:
             yield con
         finally:

@@ -125,13 +125,6 @@ def warehouse_lock(warehouse: Path, *, exclusive: bool = True, timeout: float | 
                 os.close(fd)
 
 
-def lock_timeout() -> float:
-    """How long a step waits for the warehouse (ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT seconds, default 1800)."""
-    from dagster_project.settings import warehouse_lock_timeout
-
-    return warehouse_lock_timeout()
-
-
 _DUCKDB_PID = re.compile(r"\(PID (\d+)\)")
 
 

@@ -156,7 +156,7 @@ def _request(cursor: Cursor, slot: str, content: str, now: float, **kwargs) -> d
 # --------------------------------------------------------------------------------------------------
 def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[tuple[str, str], str | None],
                         instance: dg.DagsterInstance | None = None,
-                        settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
+                        *, settle: float) -> tuple[list[dg.RunRequest], str, list[str]]:
     """(run requests, new cursor, notes) for the monthly exports in ``landing_dir``; ``loaded`` is
     ``load_state.loaded_shas`` of the warehouse (what the latest attempt of each partition read).
     Unlike `zengshou run`, a month with one file missing is not loaded until both have landed."""
@@ -189,7 +189,7 @@ def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[t
 # --------------------------------------------------------------------------------------------------
 def relief_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[tuple[str, str], str | None],
                     instance: dg.DagsterInstance | None = None,
-                    settle: float | None = None) -> tuple[list[dg.RunRequest], str, list[str]]:
+                    *, settle: float) -> tuple[list[dg.RunRequest], str, list[str]]:
     """(run requests, new cursor, notes) for the ledgers: one refresh run while any is new or changed,
     none while one of those is still being copied (the run loads every new or changed ledger at once)."""
     state = Cursor.load(cursor)
@@ -341,7 +341,7 @@ def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     state = _read_state(context, warehouse.file)
     if state is None:
         return dg.SkipReason(BUSY)
-    todo = plan(state, landing.dir, scope={MARTS})
+    todo = plan(state, landing.dir, scope={MARTS}, settle=landing.settle_seconds)
     # Any run still queued or running (a load, a backfill, a transform launched from the UI) may change
     # the raw tables or publish the marts itself: decide after it, so several loads give one rebuild.
     runs_pending = bool(context.instance.get_run_records(dg.RunsFilter(statuses=_UNFINISHED), limit=1))

@@ -46,7 +46,6 @@ from dagster_project.quality import data_docs_site as site
 log = logging.getLogger("zengshou.data_docs")
 
 SITE_NAME = "zengshou"
-DOCS_DIR_ENV = "ZENGSHOU_DATA_DOCS_DIR"
 KEEP_PER_SUITE = 50              # newest validations kept (JSON + page) per suite
 # The index lists the latest result of every suite and the newest INDEX_LIMIT validations (about four
 # runs' worth); older pages stay on disk, linked from each run's check metadata. (GE's own index, which
@@ -82,11 +81,10 @@ class DataDocsPage:
         }
 
 
-def data_docs_dir(warehouse: Path) -> Path:
-    """``<warehouse dir>/data_docs`` (data/warehouse/data_docs by default), or ZENGSHOU_DATA_DOCS_DIR."""
-    from dagster_project.settings import configured_data_docs_dir
-
-    return configured_data_docs_dir() or Path(warehouse).resolve().parent / "data_docs"
+def data_docs_dir(warehouse: Path, configured: Path | None = None) -> Path:
+    """The Data Docs folder: ``configured`` (ZENGSHOU_DATA_DOCS_DIR, passed down from the settings through
+    ``WarehouseResource.data_docs_dir``), else ``<warehouse dir>/data_docs`` (data/warehouse/data_docs)."""
+    return Path(configured).resolve() if configured is not None else Path(warehouse).resolve().parent / "data_docs"
 
 
 def _store_dir(docs_dir: Path) -> Path:

@@ -26,10 +26,11 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
-from dagster_project.ingest.warehouse_lock import lock_timeout, warehouse_lock
+from dagster_project.ingest.warehouse_lock import warehouse_lock
+from dagster_project.quality import data_docs
 from dagster_project.quality.data_docs import DataDocsPage, record_validation
 from dagster_project.quality.suites import load_stored_suites
-from dagster_project.settings import EXPECTATIONS_DIR, duckdb_memory_limit
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_WAREHOUSE_LOCK_TIMEOUT, EXPECTATIONS_DIR
 
 _lock = threading.Lock()
 
@@ -132,21 +133,28 @@ def _target(config: Any) -> str:
     return "table"
 
 
-def warehouse_url(warehouse: Path) -> str:
+def warehouse_url(warehouse: Path, memory_limit: str) -> str:
     """SQLAlchemy URL GE reads the warehouse through, with the same memory cap as every connection."""
-    return f"duckdb:///{warehouse}?memory_limit={duckdb_memory_limit()}"
+    return f"duckdb:///{warehouse}?memory_limit={memory_limit}"
 
 
-def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
-    """Validate ``query``'s rows in the warehouse against the stored suite ``suite_name``."""
+def validate(warehouse: Path, suite_name: str, query: str, *, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+             lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
+             data_docs_dir: Path | None = None) -> SuiteOutcome:
+    """Validate ``query``'s rows in the warehouse against the stored suite ``suite_name``.
+
+    How the warehouse is opened and where the Data Docs page goes are the caller's settings, passed in
+    (from ``WarehouseResource``): ``memory_limit`` caps GE's DuckDB instance, ``lock_timeout``
+    is how long to wait for another writer, ``data_docs_dir`` None = ``<warehouse dir>/data_docs``."""
     enable_duckdb_sql_path()
     suite = stored_suite(suite_name)
     # GE contexts are not thread-safe; validations are short. GE opens the warehouse read-write through
     # duckdb-engine, so it takes the writer lock like every other connection (ingest/warehouse_lock.py).
-    with _lock, warehouse_lock(warehouse, timeout=lock_timeout(), purpose="Great Expectations validation"):
+    with _lock, warehouse_lock(warehouse, timeout=lock_timeout, purpose="Great Expectations validation"):
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = context.data_sources.add_sql(name="warehouse", connection_string=warehouse_url(warehouse))
+        source = context.data_sources.add_sql(name="warehouse",
+                                              connection_string=warehouse_url(warehouse, memory_limit))
         asset = source.add_query_asset(name="batch", query=query)
         batch = asset.add_batch_definition_whole_table("whole").get_batch()
         try:
@@ -167,7 +175,8 @@ def validate(warehouse: Path, suite_name: str, query: str) -> SuiteOutcome:
             observed=res.get("observed_value"), unexpected_count=res.get("unexpected_count"),
             element_count=res.get("element_count"), error=error,
         ))
-    docs = record_validation(result, warehouse, batch_label=query)  # Data Docs page; never raises
+    docs = record_validation(result, docs_dir=data_docs.data_docs_dir(warehouse, data_docs_dir),  # never raises
+                             batch_label=query)
     stats = result.statistics
     return SuiteOutcome(suite_name, bool(result.success), int(stats["evaluated_expectations"]),
                         int(stats["successful_expectations"]), outcomes, docs)

@@ -32,14 +32,13 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     return parser
 
 
-def run_report(args: argparse.Namespace, settings: Settings | None = None) -> int:
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
     """Build the report; print its path on success, a one-line reason on stderr otherwise. ``settings``:
-    the ones `zengshou` already checked (read here only when called on its own)."""
+    the ones `zengshou` already checked (read once, in cli.main)."""
     from dagster_project.report import ReportError, build_report
-    from dagster_project.settings import ConfigError, load_settings
+    from dagster_project.settings import ConfigError
 
     try:
-        settings = settings or load_settings()
         path = build_report(settings.warehouse, args.out, args.month)
     except (ReportError, ConfigError) as exc:
         print(f"zengshou: report error: {exc}", file=sys.stderr)

@@ -42,3 +42,27 @@
 {% macro person_key(id_number_expr) -%}
     {{ zengshou.keyed_hash("upper(trim(" ~ id_number_expr ~ "))") }}
 {%- endmacro %}
+
+{#- household_key = keyed_hash(county_code || '|' || 户编号), hashed once per distinct (county_code, 户编号)
+    of `rows` (a CTE or relation with raw county_code and household_id), to be joined back on
+    key_county_code / key_household_id: a household's members share one hash instead of one each, and a
+    full refresh hashes a household once for all its months. A NULL part gives no row (hashing it would
+    give NULL, which the left join gives too). -#}
+{% macro household_keys(rows) -%}
+    select
+        county_code  as key_county_code,
+        household_id as key_household_id,
+        {{ zengshou.keyed_hash(dbt.concat(["county_code", "'|'", "household_id"])) }} as household_key
+    from (select distinct county_code, household_id from {{ rows }}) as households
+    where county_code is not null and household_id is not null
+{%- endmacro %}
+
+{#- person_key once per distinct raw 证件号码 in `rows`, to be joined back on key_id_number: for sources
+    where one person has many rows. NULL gives no row (the left join gives NULL, as hashing it would). -#}
+{% macro person_keys(rows, id_number_column) -%}
+    select
+        {{ id_number_column }} as key_id_number,
+        {{ zengshou.person_key(id_number_column) }} as person_key
+    from (select distinct {{ id_number_column }} from {{ rows }}) as people
+    where {{ id_number_column }} is not null
+{%- endmacro %}

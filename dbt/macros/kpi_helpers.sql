@@ -131,3 +131,43 @@
 {% macro has_returned(was_out_of_county, is_employed, work_region) -%}
     ({{ was_out_of_county }} and (not {{ is_employed }} or {{ work_region }} = '县内'))
 {%- endmacro %}
+
+{#- The members of population P and everyone else, with their HR status and key-group labels, for the
+    snapshots where `where` (a condition on m.as_of_month) holds: the one person row the KPI models
+    (int_kpi_measures, int_kpi_month_cells, int_members_year_end_out_of_county) read. -#}
+{% macro kpi_members(where) -%}
+    select
+        m.as_of_month,
+        m.person_key,
+        m.household_key,
+        m.leaf_region_code,
+        m.is_poverty_population,
+        m.is_employed,
+        m.months_worked,
+        m.work_region,
+        m.is_out_of_county,
+        m.is_out_of_province,
+        m.is_organised,
+        m.is_yulu_graduate_of_year,
+        hr.is_trained,
+        hr.has_certificate_of_year,
+        hr.holds_post_in_year,
+        hr.held_post_prior_year,
+        hr.held_post_prior_year_to_date,
+        hr.is_labor_brand_member,
+        hr.is_willing_unemployed,
+        hr.received_131_services,
+        {{ key_group_labels('c', 'h') }}
+    from {{ ref('int_members_classified') }} as m
+    left join {{ ref('int_members_hr_linked') }} as hr
+        on hr.as_of_month = m.as_of_month and hr.person_key = m.person_key
+    left join {{ ref('int_households_deduplicated') }} as h
+        on h.as_of_month = m.as_of_month and h.household_key = m.household_key
+    left join (
+        select region_code, is_former_poverty_county, is_key_assistance_county
+        from {{ ref('int_regions_listed') }}
+        where region_level = 'county'
+    ) as c
+        on c.region_code = m.county_code
+    where {{ where }}
+{%- endmacro %}

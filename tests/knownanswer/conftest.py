@@ -35,11 +35,11 @@ class Published:
             pytest.fail(f"`zengshou run` exited 0 but wrote no warehouse at {self.warehouse}")
 
 
-def new_scenario(root: Path, **extra_env: str) -> tuple[Scenario, Landing]:
+def new_scenario(root: Path, keep_runs: bool = False, **extra_env: str) -> tuple[Scenario, Landing]:
     landing = Landing(root / "landing")
     warehouse = root / "warehouse" / "zengshou.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env)), landing
+    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env), keep_runs), landing
 
 
 def published_once(tmp_path_factory: pytest.TempPathFactory, name: str, styles: sc.Styles | None = None) -> Published:

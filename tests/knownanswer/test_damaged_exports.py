@@ -58,11 +58,18 @@ def landing(settings: Settings) -> Landing:
 def _load_month(settings: Settings, source=MONITORING_MEMBERS) -> BatchOutcome:
     landed = monitoring_file(settings.landing_dir, MONTH, source)
     assert landed is not None, f"{source.name} of {MONTH} not found"
-    return load_landed_file(settings, landed).outcome
+    return _load(settings, landed)
 
 
 def _load_relief(settings: Settings) -> list[BatchOutcome]:
-    return [load_landed_file(settings, f).outcome for f in relief_files(settings.landing_dir)]
+    return [_load(settings, f) for f in relief_files(settings.landing_dir)]
+
+
+def _load(settings: Settings, landed) -> BatchOutcome:
+    """What the assets pass the loader (resources.WarehouseResource), here from the test's settings."""
+    return load_landed_file(landed, settings.warehouse, max_reject_rate=settings.max_reject_rate,
+                            memory_limit=settings.duckdb_memory_limit, lock_timeout=settings.warehouse_lock_timeout,
+                            data_docs_dir=settings.data_docs_dir).outcome
 
 
 def _rows(settings: Settings, sql: str, params: list | None = None) -> list[dict]:

@@ -85,7 +85,7 @@ def three_months_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse dir) that the kill and the full-disk tests each copy and go on from. What is "already
     loaded" is the files' content hashes in meta.load_batches, not their paths, so a copy in another
     directory is in the same state. (Each test ran this same first run itself before: one run fewer.)"""
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("three_months"))
+    scenario, landing = new_scenario(tmp_path_factory.mktemp("three_months"), keep_runs=True)
     sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
     first = run_pipeline(scenario)
     assert first.returncode == 0, first.tail()
@@ -95,7 +95,7 @@ def three_months_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _copy_of(template: Path, root: Path, warehouse_dir: Path | None = None) -> tuple[Scenario, Landing]:
     """A scenario at ``root`` in the template's state: its landing dir and warehouse files copied (the
     warehouse files into ``warehouse_dir`` when given); a Dagster home of its own."""
-    scenario, landing = new_scenario(root)
+    scenario, landing = new_scenario(root, keep_runs=True)
     shutil.copytree(template / "landing", landing.root, dirs_exist_ok=True)
     if warehouse_dir is not None:
         scenario.warehouse = warehouse_dir / scenario.warehouse.name
@@ -150,7 +150,7 @@ def test_a_third_run_finds_nothing_to_do(killed_then_rerun: dict) -> None:
 
 
 def test_two_runs_at_once_the_second_says_so_and_nothing_is_lost(tmp_path: Path) -> None:
-    scenario, landing = new_scenario(tmp_path)
+    scenario, landing = new_scenario(tmp_path, keep_runs=True)
     sc.build(landing, months=("2022-12", "2023-01"))
     lock_file = scenario.warehouse.with_name(scenario.warehouse.name + ".lock")
     first = _start_run(scenario.env())

@@ -36,7 +36,7 @@ def _scenario(root: Path, extra_env: dict[str, str]) -> Scenario:
     landing = Landing(root / "landing")
     warehouse = root / "warehouse" / "zengshou.duckdb"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env))
+    return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env), keep_runs=True)
 
 
 def _run(tmp_path_factory: pytest.TempPathFactory, name: str, **extra_env: str) -> Published:

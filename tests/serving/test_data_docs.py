@@ -57,7 +57,6 @@ def ge_warehouse(tmp_path: Path) -> Path:
 
 
 def test_validation_page_and_index_are_written(ge_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(data_docs.DOCS_DIR_ENV, raising=False)
     before = _stored_suites_digest()
     result = _ge_result(ge_warehouse, "marts.pin", "SELECT * FROM landing.members")
     page = record_validation(result, ge_warehouse, batch_label="SELECT * FROM landing.members", run_name="run-1")
@@ -104,7 +103,6 @@ def test_old_validations_are_pruned_and_errors_never_raise(ge_warehouse: Path, t
 def test_index_lists_only_the_newest_validations(ge_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """GE re-reads every listed result whenever it rebuilds the index, so the index is capped at
     INDEX_LIMIT (here 2): the newest runs are linked, older ones are not; their pages stay on disk."""
-    monkeypatch.delenv(data_docs.DOCS_DIR_ENV, raising=False)
     monkeypatch.setattr(data_docs, "INDEX_LIMIT", 2)
     result = _ge_result(ge_warehouse, "marts.pin", "SELECT * FROM landing.members")
     pages = [record_validation(result, ge_warehouse, batch_label="SELECT * FROM landing.members",
@@ -190,7 +188,6 @@ def loaded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     from tests.knownanswer.landing import Landing, break_checksum, make_id
     from tests.knownanswer.scenario import members_rows
 
-    monkeypatch.delenv(data_docs.DOCS_DIR_ENV, raising=False)
     warehouse = tmp_path / "warehouse" / "zengshou.duckdb"
     warehouse.parent.mkdir()
     settings = load_settings({"ZENGSHOU_LANDING_DIR": str(tmp_path / "landing"), "ZENGSHOU_WAREHOUSE": str(warehouse),
@@ -203,7 +200,8 @@ def loaded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
             extra["证件号码"] = break_checksum(make_id("530102", "19910101", 51 + 2 * i))
             rows.append(extra)
         landing.write_members(month, rows)
-    loads = {month: load_landed_file(settings, monitoring_file(settings.landing_dir, month, MONITORING_MEMBERS))
+    loads = {month: load_landed_file(monitoring_file(settings.landing_dir, month, MONITORING_MEMBERS),
+                                     settings.warehouse, max_reject_rate=settings.max_reject_rate)
              for month in ("2023-01", "2023-03")}
     con = duckdb.connect(str(warehouse))
     con.execute("CREATE SCHEMA IF NOT EXISTS landing; CREATE OR REPLACE TABLE landing.members (id_number VARCHAR,"

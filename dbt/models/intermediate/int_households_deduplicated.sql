@@ -1,3 +1,4 @@
+{{ by_month_config() }}
 -- One row per snapshot × household. A household exported twice in one snapshot (a dirty export the
 -- loader does not reject) keeps its first row; the staging test on the same grain warns about it.
 with ranked as (
@@ -7,6 +8,7 @@ with ranked as (
         count(*) over (partition by as_of_month, household_key)                         as duplicate_rows
     from {{ ref('stg_monitoring__households') }} as h
     where household_key is not null
+      and {{ in_rebuild('as_of_month') }}
 )
 
 select

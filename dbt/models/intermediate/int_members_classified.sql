@@ -1,3 +1,4 @@
+{{ by_month_config() }}
 -- One row per snapshot × person, classified by the rules of SPEC §2:
 --   is_poverty_population  the member's household has 户类型 = 脱贫户 in the same snapshot
 --   is_employed            务工时间（月） > 0 (cumulative for the snapshot's year)
@@ -22,6 +23,7 @@ with members as (
         count(*) over (partition by as_of_month, person_key)                         as duplicate_rows
     from {{ ref('stg_monitoring__members') }} as m
     where person_key is not null
+      and {{ in_rebuild('m.as_of_month') }}
 ),
 
 other_provinces as (
@@ -108,7 +110,7 @@ joined as (
         end                                                         as location_region,
         m.duplicate_rows
     from members as m
-    left join {{ ref('int_households_deduplicated') }} as h
+    left join (select * from {{ ref('int_households_deduplicated') }} where {{ in_rebuild('as_of_month') }}) as h
         on h.as_of_month = m.as_of_month
         and h.household_key = m.household_key
     left join out_of_province_locations as oop

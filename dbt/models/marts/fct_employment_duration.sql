@@ -4,6 +4,7 @@
 -- Rule member_without_household: a member whose household has no published row in that snapshot (the
 -- row was quarantined) has no known 户类型 and is left out here; int_members_without_household counts
 -- them per snapshot and county.
+{{ by_month_config('year', years=true) }}
 select
     cast(m.person_key as {{ dbt.type_string() }})      as person_key,
     cast(m.year as integer)                            as year,
@@ -19,3 +20,4 @@ inner join {{ ref('int_snapshots_listed') }} as s
     on s.as_of_month = m.as_of_month
 where s.is_latest_of_year
     and m.has_household_row
+    and {{ in_rebuild_years('s.year') }}

@@ -2,6 +2,7 @@
 -- come from the same household in the snapshot of the SAME MONTH of Y-1 (工资性收入 is
 -- year-to-date, so only same-month figures are comparable — the rule of
 -- wage_income_per_capita_growth); NULL when that snapshot was not loaded or the household was not in it.
+{{ by_month_config('year', years=true) }}
 with households as (
     select * from {{ ref('int_households_deduplicated') }}
 ),
@@ -28,3 +29,4 @@ left join households as prior
     on prior.as_of_month = s.same_month_prior_year
     and prior.household_key = h.household_key
 where s.is_latest_of_year
+    and {{ in_rebuild_years('s.year') }}

@@ -4,4 +4,5 @@
   attributes, status and pace (SPEC §2.1) are applied by the macro kpi_scored, the same one that scores
   kpi_scorecard_by_group.
 -#}
-{{ kpi_scored("(select * from " ~ ref('int_kpi_values') ~ " where group_dimension = 'all')") }}
+{{ by_month_config() }}
+{{ kpi_scored("(select * from " ~ ref('int_kpi_values') ~ " where group_dimension = 'all' and " ~ in_rebuild('as_of_month') ~ ")") }}

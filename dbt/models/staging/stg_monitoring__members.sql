@@ -13,8 +13,27 @@
 -- One row per member row of each published monthly snapshot (SPEC §3.1), typed.
 -- 证件号码 is replaced by person_key (HMAC-SHA256); 姓名 and 户联系电话 are dropped here and never
 -- leave staging. birth_date is reduced to birth_year (a full birth date is quasi-identifying).
-with source as (
+-- `not materialized`: read twice (rows, distinct households) rather than copied whole into a temp CTE.
+with source as not materialized (
     select * from {{ source('raw', 'monitoring_members') }}
+    {%- if is_incremental() %}
+    where as_of_month in (
+        select distinct r.as_of_month
+        from {{ source('raw', 'monitoring_members') }} as r
+        left join (select distinct as_of_month, batch_id from {{ this }}) as t
+            on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id
+        where t.batch_id is null
+    )
+    or (select max(key_fingerprint) from {{ this }}) <> {{ keyed_hash("'zengshou-key-fingerprint'") }}
+    {%- endif %}
+),
+
+-- household_key once per household of the months built, not once per member row (≈ 3 members a
+-- household; every month of a full refresh). From the members themselves, not the household file:
+-- a member's household row may have been quarantined (int_members_without_household). A NULL
+-- county_code or 户编号 finds no key, as hashing NULL gives NULL.
+household_keys as (
+    {{ household_keys('source') }}
 )
 
 select
@@ -31,7 +50,7 @@ select
     township_name,
     village_name,
     household_id,
-    {{ keyed_hash(dbt.concat(["county_code", "'|'", "household_id"])) }} as household_key,
+    k.household_key,
     person_id,
     sex,
     {{ dbt.safe_cast("substr(trim(birth_date), 1, 4)", "integer") }}   as birth_year,
@@ -51,13 +70,5 @@ select
     extra_fields,
     {{ keyed_hash("'zengshou-key-fingerprint'") }}                      as key_fingerprint
 from source
-{% if is_incremental() %}
-where as_of_month in (
-    select distinct r.as_of_month
-    from source as r
-    left join (select distinct as_of_month, batch_id from {{ this }}) as t
-        on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id
-    where t.batch_id is null
-)
-or (select max(key_fingerprint) from {{ this }}) <> {{ keyed_hash("'zengshou-key-fingerprint'") }}
-{% endif %}
+left join household_keys as k
+    on k.key_county_code = source.county_code and k.key_household_id = source.household_id

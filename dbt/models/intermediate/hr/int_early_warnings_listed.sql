@@ -18,6 +18,7 @@
   them); the list goes to county roles only (marts.fct_early_warning, published with
   zengshou_publish: county_roles_only).
 -#}
+{{ by_month_config() }}
 with snapshots as (
     select
         as_of_month,
@@ -28,8 +29,10 @@ with snapshots as (
     from {{ ref('int_snapshots_listed') }}
 ),
 
+-- the snapshots to build; the previous snapshot of a person (one earlier month) is read in `paired`
 classified as (
     select * from {{ ref('int_members_classified') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 -- 户编号 / 人口编号 / 乡 / 村 of the row int_members_classified keeps (first exported row per person)
@@ -41,6 +44,7 @@ exported as (
             row_number() over (partition by m.as_of_month, m.person_key order by m.source_row) as row_rank
         from {{ ref('stg_monitoring__members') }} as m
         where m.person_key is not null
+          and {{ in_rebuild('m.as_of_month') }}
     ) as ranked
     where row_rank = 1
 ),
@@ -66,7 +70,7 @@ paired as (
     from classified as c
     inner join snapshots as s
         on s.as_of_month = c.as_of_month
-    left join classified as p
+    left join {{ ref('int_members_classified') }} as p
         on p.as_of_month = s.previous_month_of_year and p.person_key = c.person_key
     left join {{ ref('int_members_hr_linked') }} as h
         on h.as_of_month = c.as_of_month and h.person_key = c.person_key

@@ -22,12 +22,15 @@
                               month end (any such row, whatever its year)
     career_guidance / job_referral / training_referral services: counted (rows) in Y up to month end
 -#}
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, year, month, month_end_date from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 members as (
     select * from {{ ref('int_members_classified') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 trained as (

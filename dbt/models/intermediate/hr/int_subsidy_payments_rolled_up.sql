@@ -5,8 +5,10 @@
 -- placed in that person's county of the snapshot. Each payment row is one subsidy due (the HR
 -- platform writes one row per assignment × period month); a period without any payment row is not
 -- invented as "due".
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, year, month from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 due as (
@@ -15,18 +17,17 @@ due as (
     inner join snapshots as s
         on p.period_year = s.year
         and cast(extract(month from p.period_month) as integer) <= s.month - 1
+),
+
+due_in_p as (
+    select d.as_of_month, d.is_on_time_and_full, m.leaf_region_code
+    from due as d
+    inner join (select * from {{ ref('int_members_classified') }} where {{ in_rebuild('as_of_month') }}) as m
+        on m.as_of_month = d.as_of_month and m.person_key = d.person_key
+    where m.is_poverty_population
 )
 
-select
-    d.as_of_month,
-    a.ancestor_code                                                 as region_code,
-    a.ancestor_level                                                as region_level,
+{% call rolled_up_to_regions('due_in_p as d', 'd.leaf_region_code', ['d.as_of_month']) %}
     count(*)                                                        as subsidies_due,
     sum(case when d.is_on_time_and_full then 1 else 0 end)          as subsidies_on_time_full
-from due as d
-inner join {{ ref('int_members_classified') }} as m
-    on m.as_of_month = d.as_of_month and m.person_key = d.person_key
-inner join {{ ref('int_region_ancestors') }} as a
-    on a.descendant_code = m.leaf_region_code
-where m.is_poverty_population
-group by d.as_of_month, a.ancestor_code, a.ancestor_level
+{% endcall %}

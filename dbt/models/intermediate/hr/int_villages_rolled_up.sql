@@ -6,8 +6,10 @@
 --                    counted in the village named by their rural_talent record (matched by county
 --                    code + township + village name), whether or not they are 脱贫人口 themselves
 --   qualifying       a village with >= 3 such wealth leaders
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, month_end_date from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 villages as (
@@ -22,6 +24,8 @@ villages as (
         on m.as_of_month = c.as_of_month and m.person_key = c.person_key
     where c.is_poverty_population
       and m.village_name is not null
+      and {{ in_rebuild('c.as_of_month') }}
+      and {{ in_rebuild('m.as_of_month') }}
 ),
 
 leaders as (
@@ -47,13 +51,7 @@ scored as (
         and l.village_name = v.village_name
 )
 
-select
-    s.as_of_month,
-    a.ancestor_code                                                 as region_code,
-    a.ancestor_level                                                as region_level,
+{% call rolled_up_to_regions('scored as s', 's.leaf_region_code', ['s.as_of_month']) %}
     count(*)                                                        as villages_with_p,
     sum(case when s.wealth_leaders >= 3 then 1 else 0 end)          as villages_with_3_leaders
-from scored as s
-inner join {{ ref('int_region_ancestors') }} as a
-    on a.descendant_code = s.leaf_region_code
-group by s.as_of_month, a.ancestor_code, a.ancestor_level
+{% endcall %}

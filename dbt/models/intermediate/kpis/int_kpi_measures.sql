@@ -22,12 +22,27 @@
                     未知 Y-1 has no snapshot, or out of county in E but no longer in S's export
                     A household is 是 when one of its members in S is; 未知 when Y-1 has no snapshot
                     or the household is no longer in S.
+  Incremental by snapshot month (issue 12): only the snapshots S to build are computed, and the
+  compared sides read what earlier snapshots left behind, not their person rows again:
+    prior_year_end         E's int_kpi_month_cells (people not out of county in E: returnee 否) and
+                           int_members_year_end_out_of_county (people out of county in E, joined to S's
+                           people for 返乡回流) — the one per-person model, narrow, built once per E
+    march, same_month_prior_year (persons)
+                           int_kpi_month_cells of that snapshot; these sides feed no by_group KPI
+                           (q1_progress, labor_brand_employment_growth), so they are not split by
+                           returnee_group (NULL: counted in the region totals, in no returnee group)
+    same_month_prior_year (households)
+                           the 脱贫户 of that one snapshot at household grain (their wage income is
+                           compared household by household's label of S, wage_income_per_capita_growth
+                           is by_group)
   Measures that are not about a person or household of P (relief projects, villages, subsidies,
   rural craftsmen) have no group labels; int_kpi_measures_rolled_up adds them to the region totals.
 -#}
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, prior_year_end_month, same_month_prior_year, march_month
     from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 counties as (
@@ -36,6 +51,7 @@ counties as (
     where region_level = 'county'
 ),
 
+-- the 脱贫户 and 一般农户 of S, and of S's month of Y-1 (wage income compared household by household)
 households as (
     select
         h.as_of_month,
@@ -48,66 +64,44 @@ households as (
     from {{ ref('int_households_deduplicated') }} as h
     left join counties as c
         on c.region_code = h.county_code
+    where h.as_of_month in (select as_of_month from snapshots)
+       or h.as_of_month in (select same_month_prior_year from snapshots)
 ),
 
+-- the people of S (person rows of the snapshots being built only)
 members as (
-    select
-        m.as_of_month,
-        m.person_key,
-        m.household_key,
-        m.leaf_region_code,
-        m.is_poverty_population,
-        m.is_employed,
-        m.months_worked,
-        m.work_region,
-        m.is_out_of_county,
-        m.is_out_of_province,
-        m.is_organised,
-        m.is_yulu_graduate_of_year,
-        hr.is_trained,
-        hr.has_certificate_of_year,
-        hr.holds_post_in_year,
-        hr.held_post_prior_year,
-        hr.held_post_prior_year_to_date,
-        hr.is_labor_brand_member,
-        hr.is_willing_unemployed,
-        hr.received_131_services,
-        {{ key_group_labels('c', 'h') }}
-    from {{ ref('int_members_classified') }} as m
-    left join {{ ref('int_members_hr_linked') }} as hr
-        on hr.as_of_month = m.as_of_month and hr.person_key = m.person_key
-    left join {{ ref('int_households_deduplicated') }} as h
-        on h.as_of_month = m.as_of_month and h.household_key = m.household_key
-    left join counties as c
-        on c.region_code = m.county_code
+    {{ kpi_members('m.as_of_month in (select as_of_month from snapshots)') }}
 ),
 
--- 返乡回流 per scored snapshot S × person, over the people of S and of its prior year-end E
+year_end_out_of_county as (
+    select * from {{ ref('int_members_year_end_out_of_county') }}
+    where as_of_month in (select prior_year_end_month from snapshots)
+),
+
+cells as (
+    select * from {{ ref('int_kpi_month_cells') }}
+    where as_of_month in (select prior_year_end_month from snapshots)
+       or as_of_month in (select march_month from snapshots)
+       or as_of_month in (select same_month_prior_year from snapshots)
+),
+
+-- 返乡回流 of each person of S against S's prior year-end E (macro has_returned)
 returnee as (
     select
-        coalesce(cur.scored_month, prior.scored_month)                  as scored_month,
-        coalesce(cur.person_key, prior.person_key)                      as person_key,
-        cur.household_key,
+        s.as_of_month as scored_month,
+        m.person_key,
+        m.household_key,
         case
             when s.prior_year_end_month is null then '未知'
-            when coalesce(prior.is_out_of_county, false) = false then '否'
-            when cur.person_key is null then '未知'
-            when {{ has_returned('prior.is_out_of_county', 'cur.is_employed', 'cur.work_region') }} then '是'
+            when y.person_key is null then '否'
+            when {{ has_returned('true', 'm.is_employed', 'm.work_region') }} then '是'
             else '否'
-        end                                                             as returnee_group
-    from (
-        select s.as_of_month as scored_month, m.person_key, m.household_key, m.is_employed, m.work_region
-        from snapshots as s
-        inner join members as m on m.as_of_month = s.as_of_month
-    ) as cur
-    full outer join (
-        select s.as_of_month as scored_month, m.person_key, m.is_out_of_county
-        from snapshots as s
-        inner join members as m on m.as_of_month = s.prior_year_end_month
-    ) as prior
-        on prior.scored_month = cur.scored_month and prior.person_key = cur.person_key
-    inner join snapshots as s
-        on s.as_of_month = coalesce(cur.scored_month, prior.scored_month)
+        end as returnee_group
+    from snapshots as s
+    inner join members as m
+        on m.as_of_month = s.as_of_month
+    left join year_end_out_of_county as y
+        on y.as_of_month = s.prior_year_end_month and y.person_key = m.person_key
 ),
 
 -- a household of S is a returnee household when one of its members in S is a returnee
@@ -129,22 +123,117 @@ household_returnee as (
         on r.scored_month = s.as_of_month and r.household_key = h.household_key
 ),
 
-person_observations as (
-    select s.as_of_month as scored_month, 'current' as side, m.*
+current_measures as (
+    select
+        r.scored_month                                                                          as as_of_month,
+        o.leaf_region_code,
+        o.key_assistance_group,
+        o.relocated_group,
+        o.category_group,
+        r.returnee_group,
+        count(*)                                                                               as population_p,
+        sum(case when o.is_employed then 1 else 0 end)                                         as employed,
+        sum(case when o.is_employed then o.months_worked else 0 end)                           as employed_months_worked,
+        sum(case when o.is_out_of_province then 1 else 0 end)                                  as employed_out_of_province,
+        sum(case when o.is_out_of_county then 1 else 0 end)                                    as employed_out_of_county,
+        sum(case when o.is_out_of_county and o.is_organised then 1 else 0 end)                 as employed_out_of_county_organised,
+        sum(case when o.is_yulu_graduate_of_year then 1 else 0 end)                            as yulu_graduates,
+        sum(case when o.is_yulu_graduate_of_year and o.is_employed then 1 else 0 end)          as yulu_graduates_employed,
+        -- 就地就近 (SPEC §2.3): employed working 县内 or 县外省内
+        sum(case when o.work_region in ('县内', '县外省内') then 1 else 0 end)                 as local_employed,
+        sum(case when o.work_region in ('县内', '县外省内') then o.months_worked else 0 end)   as local_months_worked,
+        sum(case when o.is_trained then 1 else 0 end)                                          as trained,
+        sum(case when o.is_trained and o.has_certificate_of_year then 1 else 0 end)            as trained_certified,
+        sum(case when o.is_trained and o.is_employed then 1 else 0 end)                        as trained_employed,
+        sum(case when o.holds_post_in_year then 1 else 0 end)                                  as post_holders_in_year,
+        sum(case when o.held_post_prior_year then 1 else 0 end)                                as post_holders_prior_year,
+        sum(case when o.held_post_prior_year_to_date then 1 else 0 end)                        as post_holders_prior_year_to_date,
+        sum(case when o.is_labor_brand_member and o.is_employed then 1 else 0 end)             as labor_brand_employed,
+        sum(case when o.is_willing_unemployed then 1 else 0 end)                               as willing_unemployed,
+        sum(case when o.is_willing_unemployed and o.received_131_services then 1 else 0 end)   as willing_unemployed_served_131
+    from members as o
+    inner join returnee as r
+        on r.scored_month = o.as_of_month and r.person_key = o.person_key
+    where o.is_poverty_population
+    group by 1, 2, 3, 4, 5, 6
+),
+
+-- the compared sides, one row per S × leaf region × labels observed there (returnee as above)
+compared_sides as (
+    -- prior year-end E, people not out of county in E: 返乡回流 否
+    select s.as_of_month, c.leaf_region_code, c.key_assistance_group, c.relocated_group, c.category_group,
+           '否' as returnee_group, c.employed_not_out_of_county as employed_prior_year_end,
+           0 as employed_march, 0 as labor_brand_employed_prior_year, 1 as group_observed
     from snapshots as s
-    inner join members as m on m.as_of_month = s.as_of_month
+    inner join cells as c
+        on c.as_of_month = s.prior_year_end_month
+    where c.population_not_out_of_county > 0
     union all
-    select s.as_of_month, 'prior_year_end', m.*
+    -- prior year-end E, people of P out of county in E (all employed), judged against S
+    select s.as_of_month, y.leaf_region_code, y.key_assistance_group, y.relocated_group, y.category_group,
+           case
+               when m.person_key is null then '未知'
+               when {{ has_returned('true', 'm.is_employed', 'm.work_region') }} then '是'
+               else '否'
+           end, 1, 0, 0, 1
     from snapshots as s
-    inner join members as m on m.as_of_month = s.prior_year_end_month
+    inner join year_end_out_of_county as y
+        on y.as_of_month = s.prior_year_end_month
+    left join members as m
+        on m.as_of_month = s.as_of_month and m.person_key = y.person_key
+    where y.is_poverty_population
     union all
-    select s.as_of_month, 'march', m.*
+    -- the March of S's year (q1_progress): not split by returnee_group
+    select s.as_of_month, c.leaf_region_code, c.key_assistance_group, c.relocated_group, c.category_group,
+           null, 0, c.employed, 0, 0
     from snapshots as s
-    inner join members as m on m.as_of_month = s.march_month
+    inner join cells as c
+        on c.as_of_month = s.march_month
     union all
-    select s.as_of_month, 'same_month_prior_year', m.*
+    -- the same month of Y-1 (labour brands): not split by returnee_group
+    select s.as_of_month, c.leaf_region_code, c.key_assistance_group, c.relocated_group, c.category_group,
+           null, 0, 0, c.labor_brand_employed, 0
     from snapshots as s
-    inner join members as m on m.as_of_month = s.same_month_prior_year
+    inner join cells as c
+        on c.as_of_month = s.same_month_prior_year
+),
+
+compared_measures as (
+    select
+        as_of_month, leaf_region_code, key_assistance_group, relocated_group, category_group, returnee_group,
+        sum(employed_prior_year_end)         as employed_prior_year_end,
+        sum(employed_march)                  as employed_march,
+        sum(labor_brand_employed_prior_year) as labor_brand_employed_prior_year,
+        max(group_observed)                  as group_observed
+    from compared_sides
+    group by 1, 2, 3, 4, 5, 6
+),
+
+person_measures as (
+    select
+        coalesce(c.as_of_month, p.as_of_month)                   as as_of_month,
+        coalesce(c.leaf_region_code, p.leaf_region_code)         as leaf_region_code,
+        coalesce(c.key_assistance_group, p.key_assistance_group) as key_assistance_group,
+        coalesce(c.relocated_group, p.relocated_group)           as relocated_group,
+        coalesce(c.category_group, p.category_group)             as category_group,
+        case when c.as_of_month is not null then c.returnee_group else p.returnee_group end as returnee_group,
+        {%- for col in ['population_p', 'employed', 'employed_months_worked', 'employed_out_of_province',
+                        'employed_out_of_county', 'employed_out_of_county_organised', 'yulu_graduates',
+                        'yulu_graduates_employed', 'local_employed', 'local_months_worked', 'trained',
+                        'trained_certified', 'trained_employed', 'post_holders_in_year', 'post_holders_prior_year',
+                        'post_holders_prior_year_to_date', 'labor_brand_employed', 'willing_unemployed',
+                        'willing_unemployed_served_131'] %}
+        coalesce(c.{{ col }}, 0) as {{ col }},
+        {%- endfor %}
+        coalesce(p.employed_prior_year_end, 0)                   as employed_prior_year_end,
+        coalesce(p.employed_march, 0)                            as employed_march,
+        coalesce(p.labor_brand_employed_prior_year, 0)           as labor_brand_employed_prior_year,
+        case when c.as_of_month is not null then 1 else p.group_observed end as group_observed
+    from current_measures as c
+    full outer join compared_measures as p
+        on p.as_of_month = c.as_of_month and p.leaf_region_code = c.leaf_region_code
+        and p.key_assistance_group = c.key_assistance_group and p.relocated_group = c.relocated_group
+        and p.category_group = c.category_group and p.returnee_group = c.returnee_group
 ),
 
 household_observations as (
@@ -155,49 +244,6 @@ household_observations as (
     select s.as_of_month, 'same_month_prior_year', h.*
     from snapshots as s
     inner join households as h on h.as_of_month = s.same_month_prior_year
-),
-
-person_measures as (
-    {%- set cur = "o.side = 'current'" %}
-    select
-        o.scored_month                                                                         as as_of_month,
-        o.leaf_region_code,
-        o.key_assistance_group,
-        o.relocated_group,
-        o.category_group,
-        coalesce(r.returnee_group, '未知')                                                      as returnee_group,
-        sum(case when {{ cur }} then 1 else 0 end)                                             as population_p,
-        sum(case when {{ cur }} and o.is_employed then 1 else 0 end)                           as employed,
-        sum(case when {{ cur }} and o.is_employed then o.months_worked else 0 end)             as employed_months_worked,
-        sum(case when {{ cur }} and o.is_out_of_province then 1 else 0 end)                    as employed_out_of_province,
-        sum(case when {{ cur }} and o.is_out_of_county then 1 else 0 end)                      as employed_out_of_county,
-        sum(case when {{ cur }} and o.is_out_of_county and o.is_organised then 1 else 0 end)   as employed_out_of_county_organised,
-        sum(case when {{ cur }} and o.is_yulu_graduate_of_year then 1 else 0 end)              as yulu_graduates,
-        sum(case when {{ cur }} and o.is_yulu_graduate_of_year and o.is_employed then 1 else 0 end) as yulu_graduates_employed,
-        -- 就地就近 (SPEC §2.3): employed working 县内 or 县外省内
-        sum(case when {{ cur }} and o.work_region in ('县内', '县外省内') then 1 else 0 end)    as local_employed,
-        sum(case when {{ cur }} and o.work_region in ('县内', '县外省内') then o.months_worked else 0 end) as local_months_worked,
-        sum(case when {{ cur }} and o.is_trained then 1 else 0 end)                            as trained,
-        sum(case when {{ cur }} and o.is_trained and o.has_certificate_of_year then 1 else 0 end) as trained_certified,
-        sum(case when {{ cur }} and o.is_trained and o.is_employed then 1 else 0 end)          as trained_employed,
-        sum(case when {{ cur }} and o.holds_post_in_year then 1 else 0 end)                    as post_holders_in_year,
-        sum(case when {{ cur }} and o.held_post_prior_year then 1 else 0 end)                  as post_holders_prior_year,
-        sum(case when {{ cur }} and o.held_post_prior_year_to_date then 1 else 0 end)          as post_holders_prior_year_to_date,
-        sum(case when {{ cur }} and o.is_labor_brand_member and o.is_employed then 1 else 0 end) as labor_brand_employed,
-        sum(case when {{ cur }} and o.is_willing_unemployed then 1 else 0 end)                 as willing_unemployed,
-        sum(case when {{ cur }} and o.is_willing_unemployed and o.received_131_services then 1 else 0 end)
-                                                                                               as willing_unemployed_served_131,
-        sum(case when o.side = 'prior_year_end' and o.is_employed then 1 else 0 end)           as employed_prior_year_end,
-        sum(case when o.side = 'march' and o.is_employed then 1 else 0 end)                    as employed_march,
-        sum(case when o.side = 'same_month_prior_year' and o.is_labor_brand_member and o.is_employed then 1 else 0 end)
-                                                                                               as labor_brand_employed_prior_year,
-        -- the sides kpi_scorecard_by_group reads (a group seen only in March or in Y-1's same month is no group of S)
-        max(case when o.side in ('current', 'prior_year_end') then 1 else 0 end)               as group_observed
-    from person_observations as o
-    left join returnee as r
-        on r.scored_month = o.scored_month and r.person_key = o.person_key
-    where o.is_poverty_population
-    group by 1, 2, 3, 4, 5, 6
 ),
 
 household_measures as (

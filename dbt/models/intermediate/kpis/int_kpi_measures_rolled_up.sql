@@ -7,7 +7,9 @@
   Rows of int_kpi_measures (finest grain) roll up to every ancestor region (int_region_ancestors) and,
   per dimension, to their label; so within a dimension the groups add up to the total (test
   groups_add_up). The group values listed below always have a row (a group without people: zeros,
-  status no_data); other exported values (e.g. a new 监测对象类别) get rows where they occur.
+  status no_data); other exported values (e.g. a new 监测对象类别) get rows in the snapshots where they
+  occur (issue 12: per snapshot, so a value first seen in a new month changes no earlier month).
+  Incremental by snapshot month (macros/rebuild_months.sql).
 
   Value conventions the KPI definitions (macros/kpi_definitions.sql) rely on:
     person counts                       0 where nobody was counted
@@ -42,53 +44,63 @@
 {%- set all_sums = person_counts + compared_counts | map(attribute=0) | list + household_sums -%}
 {%- set relief_sums = ['central_budget_remuneration_wan', 'central_budget_funds_wan', 'bridging_remuneration_wan',
                        'bridging_funds_wan', 'compliant_projects', 'ruled_projects'] -%}
+{{ by_month_config() }}
 with measures as (
     select * from {{ ref('int_kpi_measures') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
-ancestors as (
-    select descendant_code, ancestor_code from {{ ref('int_region_ancestors') }}
-),
-
+-- to every ancestor region (macro rolled_up_to_regions), as the total and per group dimension
 rolled_up as (
-    select m.as_of_month, a.ancestor_code as region_code, 'all' as group_dimension, 'all' as group_value,
-           {% for c in all_sums %}sum(m.{{ c }}) as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
-    from measures as m
-    inner join ancestors as a on a.descendant_code = m.leaf_region_code
-    group by m.as_of_month, a.ancestor_code
-    {% for dim, col, _ in dimensions %}
+    {% call rolled_up_to_regions('measures as m', 'm.leaf_region_code',
+                                 ['m.as_of_month', "'all' as group_dimension", "'all' as group_value"]) %}
+        {% for c in all_sums %}sum(m.{{ c }}) as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    {% endcall %}
+    {%- for dim, col, _ in dimensions %}
     union all
-    select m.as_of_month, a.ancestor_code, '{{ dim }}', m.{{ col }},
-           {% for c in all_sums %}sum(m.{{ c }}){% if not loop.last %}, {% endif %}{% endfor %}
-    from measures as m
-    inner join ancestors as a on a.descendant_code = m.leaf_region_code
-    group by m.as_of_month, a.ancestor_code, m.{{ col }}
-    {% endfor %}
+    {% call rolled_up_to_regions('measures as m', 'm.leaf_region_code', ['m.as_of_month', "'" ~ dim ~ "'", 'm.' ~ col]) %}
+        {% for c in all_sums %}sum(m.{{ c }}){% if not loop.last %}, {% endif %}{% endfor %}
+    {% endcall %}
+    {%- endfor %}
 ),
 
+spine as (
+    select * from {{ ref('int_snapshot_regions_crossed') }}
+    where {{ in_rebuild('as_of_month') }}
+),
+
+-- per snapshot: the listed values, and any other value observed in that snapshot
 group_values as (
-    select 'all' as group_dimension, 'all' as group_value
-    {% for dim, _, values in dimensions %}{% for v in values %}
-    union
-    select '{{ dim }}', '{{ v }}'
-    {%- endfor %}{% endfor %}
+    select s.as_of_month, v.group_dimension, v.group_value
+    from (select distinct as_of_month from spine) as s
+    cross join (
+        select 'all' as group_dimension, 'all' as group_value
+        {% for dim, _, values in dimensions %}{% for v in values %}
+        union
+        select '{{ dim }}', '{{ v }}'
+        {%- endfor %}{% endfor %}
+    ) as v
     {%- for dim, col, _ in dimensions %}
     union
-    select distinct '{{ dim }}', {{ col }} from measures where group_observed = 1
+    select distinct as_of_month, '{{ dim }}', {{ col }} from measures where group_observed = 1
     {%- endfor %}
 ),
 
 -- 乡村工匠 (SPEC §2.3): distinct people per region (a person is counted once in a prefecture even with
 -- records in two of its counties), so counted per ancestor region directly
-craftsmen as (
-    select s.as_of_month, a.ancestor_code as region_code, count(distinct t.person_key) as rural_craftsmen
+craftsmen_certified as (
+    select s.as_of_month, t.county_code, t.person_key
     from {{ ref('fct_rural_talent') }} as t
     inner join {{ ref('int_snapshots_listed') }} as s
         on t.certified_on <= s.month_end_date
-    inner join ancestors as a
-        on a.descendant_code = t.county_code
+        and {{ in_rebuild('s.as_of_month') }}
     where t.talent_type = 'rural_craftsman'
-    group by s.as_of_month, a.ancestor_code
+),
+
+craftsmen as (
+    {% call rolled_up_to_regions('craftsmen_certified as t', 't.county_code', ['t.as_of_month']) %}
+        count(distinct t.person_key) as rural_craftsmen
+    {% endcall %}
 )
 
 select
@@ -116,8 +128,9 @@ select
     case when g.group_dimension = 'all' then coalesce(v.villages_with_p, 0) end         as villages_with_p,
     case when g.group_dimension = 'all' then coalesce(v.villages_with_3_leaders, 0) end as villages_with_3_leaders,
     case when g.group_dimension = 'all' then coalesce(c.rural_craftsmen, 0) end         as rural_craftsmen
-from {{ ref('int_snapshot_regions_crossed') }} as s
-cross join group_values as g
+from spine as s
+inner join group_values as g
+    on g.as_of_month = s.as_of_month
 left join rolled_up as m
     on m.as_of_month = s.as_of_month and m.region_code = s.region_code
     and m.group_dimension = g.group_dimension and m.group_value = g.group_value

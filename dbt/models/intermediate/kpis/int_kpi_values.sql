@@ -6,8 +6,10 @@
   marts.kpi_scorecard_by_group. Targets, status and pace are applied by the macro kpi_scored.
 -#}
 {%- set kpis = kpi_definitions() -%}
+{{ by_month_config() }}
 with measures as (
     select * from {{ ref('int_kpi_measures_rolled_up') }}
+    where {{ in_rebuild('as_of_month') }}
 )
 
 {% for kpi in kpis %}

@@ -16,5 +16,6 @@
   population P on each side, so the group numerators and denominators of the count KPIs add up to the
   scorecard's (test assert_kpi_groups_add_up).
 -#}
-{{ kpi_scored("(select * from " ~ ref('int_kpi_values') ~ " where group_dimension <> 'all')",
+{{ by_month_config() }}
+{{ kpi_scored("(select * from " ~ ref('int_kpi_values') ~ " where group_dimension <> 'all' and " ~ in_rebuild('as_of_month') ~ ")",
               group_columns=['group_dimension', 'group_value']) }}

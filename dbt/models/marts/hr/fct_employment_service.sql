@@ -7,12 +7,12 @@ with services as (
 )
 
 select
-    cast(v.service_id as {{ dbt.type_string() }})              as service_id,
-    cast(v.person_key as {{ dbt.type_string() }})              as person_key,
-    cast(sp.county_code as {{ dbt.type_string() }})            as county_code,
-    cast(sp.prefecture_code as {{ dbt.type_string() }})        as prefecture_code,
-    cast(v.service_type as {{ dbt.type_string() }})            as service_type,
-    cast(v.service_date as date)                               as service_date,
+    v.service_id,
+    v.person_key,
+    sp.county_code,
+    sp.prefecture_code,
+    v.service_type,
+    v.service_date,
     cast(extract(year from v.service_date) as integer)         as service_year
 from services as v
 left join {{ ref('int_person_county_spells') }} as sp

@@ -3,12 +3,12 @@
 -- prefecture_code: the prefecture of county_code in the reference (yunnan_counties); NULL when the
 -- county is NULL or unknown (row-level security then shows the row to province/analyst roles only).
 select
-    cast(b.member_id as {{ dbt.type_string() }})                 as member_id,
-    cast(b.person_key as {{ dbt.type_string() }})                as person_key,
-    cast(b.brand_name as {{ dbt.type_string() }})                as brand_name,
-    cast(b.county_code as {{ dbt.type_string() }})               as county_code,
-    cast(c.prefecture_code as {{ dbt.type_string() }})           as prefecture_code,
-    cast(b.joined_on as date)                                    as joined_on
+    b.member_id,
+    b.person_key,
+    b.brand_name,
+    b.county_code,
+    c.prefecture_code,
+    b.joined_on
 from {{ ref('stg_hr__labor_brand_member') }} as b
 left join {{ ref('yunnan_counties') }} as c
     on c.county_code = b.county_code

@@ -6,14 +6,14 @@
 -- prefecture_code: the prefecture of county_code in the reference (yunnan_counties); NULL when the
 -- county is NULL or unknown (row-level security then shows the row to province/analyst roles only).
 select
-    cast(p.assignment_id as {{ dbt.type_string() }})             as assignment_id,
-    cast(p.person_key as {{ dbt.type_string() }})                as person_key,
-    cast(p.county_code as {{ dbt.type_string() }})               as county_code,
-    cast(c.prefecture_code as {{ dbt.type_string() }})           as prefecture_code,
-    cast(p.post_type as {{ dbt.type_string() }})                 as post_type,
-    cast(p.start_date as date)                                   as start_date,
-    cast(p.end_date as date)                                     as end_date,
-    cast(p.monthly_subsidy_yuan as decimal(12,2))                as monthly_subsidy_yuan
+    p.assignment_id,
+    p.person_key,
+    p.county_code,
+    c.prefecture_code,
+    p.post_type,
+    p.start_date,
+    p.end_date,
+    p.monthly_subsidy_yuan
 from {{ ref('stg_hr__public_welfare_post') }} as p
 left join {{ ref('yunnan_counties') }} as c
     on c.county_code = p.county_code

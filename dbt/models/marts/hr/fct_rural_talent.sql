@@ -4,14 +4,14 @@
 -- prefecture_code: the prefecture of county_code in the reference (yunnan_counties); NULL when the
 -- county is NULL or unknown (row-level security then shows the row to province/analyst roles only).
 select
-    cast(t.talent_id as {{ dbt.type_string() }})                 as talent_id,
-    cast(t.person_key as {{ dbt.type_string() }})                as person_key,
-    cast(t.talent_type as {{ dbt.type_string() }})               as talent_type,
-    cast(t.county_code as {{ dbt.type_string() }})               as county_code,
-    cast(c.prefecture_code as {{ dbt.type_string() }})           as prefecture_code,
-    cast(trim(t.township_name) as {{ dbt.type_string() }})       as township_name,
-    cast(trim(t.village_name) as {{ dbt.type_string() }})        as village_name,
-    cast(t.certified_on as date)                                 as certified_on
+    t.talent_id,
+    t.person_key,
+    t.talent_type,
+    t.county_code,
+    c.prefecture_code,
+    trim(t.township_name)                                        as township_name,
+    trim(t.village_name)                                         as village_name,
+    t.certified_on
 from {{ ref('stg_hr__rural_talent') }} as t
 left join {{ ref('yunnan_counties') }} as c
     on c.county_code = t.county_code

@@ -8,13 +8,13 @@ with certificates as (
 )
 
 select
-    cast(c.certificate_no as {{ dbt.type_string() }})          as certificate_no,
-    cast(c.person_key as {{ dbt.type_string() }})              as person_key,
-    cast(sp.county_code as {{ dbt.type_string() }})            as county_code,
-    cast(sp.prefecture_code as {{ dbt.type_string() }})        as prefecture_code,
-    cast(c.certificate_type as {{ dbt.type_string() }})        as certificate_type,
-    cast(c.occupation as {{ dbt.type_string() }})              as occupation,
-    cast(c.issued_on as date)                                  as issued_on,
+    c.certificate_no,
+    c.person_key,
+    sp.county_code,
+    sp.prefecture_code,
+    c.certificate_type,
+    c.occupation,
+    c.issued_on,
     cast(extract(year from c.issued_on) as integer)            as issued_year
 from certificates as c
 left join {{ ref('int_person_county_spells') }} as sp

@@ -30,19 +30,19 @@ dated as (
 )
 
 select
-    cast(payment_id as {{ dbt.type_string() }})                as payment_id,
-    cast(assignment_id as {{ dbt.type_string() }})             as assignment_id,
-    cast(person_key as {{ dbt.type_string() }})                as person_key,
-    cast(county_code as {{ dbt.type_string() }})               as county_code,
-    cast(prefecture_code as {{ dbt.type_string() }})           as prefecture_code,
-    cast(period_start as date)                                 as period_month,
+    payment_id,
+    assignment_id,
+    person_key,
+    county_code,
+    prefecture_code,
+    period_start                                               as period_month,
     cast(extract(year from period_start) as integer)           as period_year,
-    cast(amount_due_yuan as decimal(12,2))                     as amount_due_yuan,
-    cast(amount_paid_yuan as decimal(12,2))                    as amount_paid_yuan,
-    cast(paid_on as date)                                      as paid_on,
-    cast(on_time_deadline as date)                             as on_time_deadline,
-    cast(coalesce(amount_paid_yuan >= amount_due_yuan, false) as boolean)              as is_paid_in_full,
-    cast(coalesce(paid_on <= on_time_deadline, false) as boolean)                      as is_on_time,
-    cast(coalesce(amount_paid_yuan >= amount_due_yuan and paid_on <= on_time_deadline, false) as boolean)
+    amount_due_yuan,
+    amount_paid_yuan,
+    paid_on,
+    on_time_deadline,
+    coalesce(amount_paid_yuan >= amount_due_yuan, false)                               as is_paid_in_full,
+    coalesce(paid_on <= on_time_deadline, false)                                       as is_on_time,
+    coalesce(amount_paid_yuan >= amount_due_yuan and paid_on <= on_time_deadline, false)
                                                                as is_on_time_and_full
 from dated

@@ -27,12 +27,15 @@
 {%- if not (tolerance | float(-1) >= 0 and tolerance | float(-1) <= 1) or tolerance == '' -%}
     {{ exceptions.raise_compiler_error("ZENGSHOU_RECONCILIATION_TOLERANCE must be a number between 0 and 1, not '" ~ tolerance ~ "'") }}
 {%- endif -%}
+{{ by_month_config() }}
 with snapshots as (
     select as_of_month, year, month, month_end_date from {{ ref('int_snapshots_listed') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 members as (
     select * from {{ ref('int_members_hr_linked') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 exported_posts as (
@@ -42,6 +45,7 @@ exported_posts as (
         max(case when m.public_post_type is not null or coalesce(m.public_post_months, 0) > 0 then 1 else 0 end) as has_post,
         max(coalesce(m.public_post_months, 0)) as post_months
     from {{ ref('stg_monitoring__members') }} as m
+    where {{ in_rebuild('m.as_of_month') }}
     group by m.as_of_month, m.person_key
 ),
 

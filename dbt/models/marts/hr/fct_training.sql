@@ -10,16 +10,16 @@ with trainings as (
 )
 
 select
-    cast(t.training_id as {{ dbt.type_string() }})             as training_id,
-    cast(t.person_key as {{ dbt.type_string() }})              as person_key,
-    cast(sp.county_code as {{ dbt.type_string() }})            as county_code,
-    cast(sp.prefecture_code as {{ dbt.type_string() }})        as prefecture_code,
-    cast(t.program_name as {{ dbt.type_string() }})            as program_name,
-    cast(t.training_mode as {{ dbt.type_string() }})           as training_mode,
-    cast(t.start_date as date)                                 as start_date,
-    cast(t.end_date as date)                                   as end_date,
+    t.training_id,
+    t.person_key,
+    sp.county_code,
+    sp.prefecture_code,
+    t.program_name,
+    t.training_mode,
+    t.start_date,
+    t.end_date,
     cast(extract(year from t.end_date) as integer)             as end_year,
-    cast(coalesce(t.completed, false) as boolean)              as is_completed
+    coalesce(t.completed, false)                               as is_completed
 from trainings as t
 left join {{ ref('int_person_county_spells') }} as sp
     on {{ in_county_spell('sp', 't.person_key', 'cast(coalesce(t.end_date, t.start_date) as date)') }}

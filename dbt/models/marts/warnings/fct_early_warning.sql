@@ -4,6 +4,7 @@
 -- 户编号 / 人口编号: published to PostgreSQL for county, prefecture and province roles only (row-level
 -- security), kept out of the serving file and marts_zh (meta zengshou_publish: county_roles_only);
 -- everyone else sees marts.fct_early_warning_counts.
+{{ by_month_config() }}
 select
     cast(as_of_month as date)                                  as as_of_month,
     cast(year as integer)                                      as year,
@@ -20,3 +21,4 @@ select
     cast(work_region as {{ dbt.type_string() }})               as work_region,
     cast(previous_work_region as {{ dbt.type_string() }})      as previous_work_region
 from {{ ref('int_early_warnings_listed') }}
+where {{ in_rebuild('as_of_month') }}

@@ -1,6 +1,7 @@
 -- Early-warning counts (SPEC §2.3): persons on the worklist per snapshot × county × reason, complete on
 -- that grid (0 when nobody is flagged), for the serving file, marts_zh, analysts and the report. The
 -- list itself (marts.fct_early_warning) is for county roles only.
+{{ by_month_config() }}
 with reasons as (
     select * from (values
         ('stalled', '断工', 1),
@@ -18,6 +19,7 @@ counties as (
 counted as (
     select as_of_month, county_code, reason, count(*) as persons
     from {{ ref('int_early_warnings_listed') }}
+    where {{ in_rebuild('as_of_month') }}
     group by as_of_month, county_code, reason
 )
 
@@ -35,3 +37,4 @@ cross join counties as c
 cross join reasons as r
 left join counted as n
     on n.as_of_month = s.as_of_month and n.county_code = c.county_code and n.reason = r.reason
+where {{ in_rebuild('s.as_of_month') }}

@@ -1,0 +1,67 @@
+{#-
+  Incremental by snapshot month (issue 12). Every model whose rows belong to a snapshot month is
+  materialized incremental (delete+insert on its month column) and, on an incremental build, computes
+  only the months of the var `rebuild_months` (a list of 'YYYY-MM-01' dates). The Dagster transform
+  step works that list out (dagster_project/month_plan.py: the changed months and every month whose
+  values can depend on them) and passes it; without the var an incremental build recomputes every
+  month (plain `dbt build` on a warehouse that has the tables is then a full rebuild in place), and a
+  first build or `dbt build --full-refresh` builds every month from scratch.
+
+  rebuild_months()            the list, or none (= every month)
+  in_rebuild(column)          SQL condition: `column` (a date) is a month to build; `true` when not
+                              incremental or when the var is absent
+  in_rebuild_years(column)    the same for a year column: a year with any month to build
+  delete_rebuilt(column, years=false)
+                              pre-hook: delete the rows of the months (years) to build first, so a
+                              month that now yields no rows (no early warning left, say) loses its old
+                              rows too — delete+insert alone only replaces months that still have rows
+-#}
+{% macro rebuild_months() -%}
+    {%- set months = var('rebuild_months', none) -%}
+    {%- if months is string -%}{%- set months = fromjson(months) if months.startswith('[') else months.split(',') -%}{%- endif -%}
+    {{ return(months) }}
+{%- endmacro %}
+
+{#- is_incremental(), false in a dbt unit test (no relation `this` there). -#}
+{% macro building_incrementally() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{% macro in_rebuild(column) -%}
+    {%- set months = zengshou.rebuild_months() -%}
+    {%- if zengshou.building_incrementally() and months is not none -%}
+        ({{ column }} in (cast(null as date){% for m in months %}, cast('{{ m }}' as date){% endfor %}))
+    {%- else -%}
+        (1 = 1)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro in_rebuild_years(column) -%}
+    {%- set months = zengshou.rebuild_months() -%}
+    {%- if zengshou.building_incrementally() and months is not none -%}
+        {%- set years = [] -%}
+        {%- for m in months -%}{%- if (m | string)[:4] | int not in years -%}{%- do years.append((m | string)[:4] | int) -%}{%- endif -%}{%- endfor -%}
+        ({{ column }} in (cast(null as integer){% for y in years %}, {{ y }}{% endfor %}))
+    {%- else -%}
+        (1 = 1)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_rebuilt(column='as_of_month', years=false, also='') -%}
+    {%- if zengshou.building_incrementally() -%}
+        delete from {{ this }} where {{ zengshou.in_rebuild_years(column) if years else zengshou.in_rebuild(column) }}{{ ' or ' ~ also if also else '' }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The config of a month-partitioned model: one line in each model. -#}
+{% macro by_month_config(column='as_of_month', years=false, also='') -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=column,
+        on_schema_change='fail',
+        pre_hook=["{{ zengshou.delete_rebuilt('" ~ column ~ "', " ~ (years | string | lower) ~ ", \"" ~ also ~ "\") }}"]
+    ) }}
+{%- endmacro %}

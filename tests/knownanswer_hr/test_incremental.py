@@ -1,0 +1,196 @@
+"""Incremental equals full (issue 12): the HR known-answer scenario fed month by month — an earlier
+month restated, an older month arriving after a newer one, a back-dated HR correction and a restated
+以工代赈 ledger in between — each step built by dbt with the months month_plan.plan_rebuild works out;
+every marts.* table then equals, row for row, a full refresh of the same raw tables.
+
+dbt-level (fast): the raw tables of a copy of the scenario's warehouse are set by SQL to what the loads
+would have left at each step (the loaders are tested elsewhere), so each step is one `dbt run`.
+
+The months of each step are worked out by hand from the scenario (2022-03, 2022-12, 2023-02, 2023-03;
+training T7 of C1 ends 2022-11-30; one 2023 ledger) and the rules of month_plan's docstring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.month_plan import config_digest, months_rebuilt, plan_rebuild, record_rebuild
+from tests.knownanswer.pipeline import REPO_ROOT, TEST_SALT
+
+from .conftest import Published
+
+D = dt.date
+RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
+DIGEST = config_digest(TEST_SALT, 0.05)
+
+
+def _month_of(column: str, month: str) -> str:
+    return f"substr(cast({column} as varchar), 1, 7) = '{month}'"
+
+
+def _dbt(env: dict[str, str], target: Path, *args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "dagster_project.dbt_cli", "run", "--target-path", str(target),
+                           *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def _step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, change) -> list[tuple[str, str]] | None:
+    """Apply ``change`` to the raw tables, plan, build the planned months, record. Returns the plan's
+    (month, reason) list (None: everything)."""
+    with duckdb.connect(str(warehouse)) as con:
+        change(con)
+        plan = plan_rebuild(con, DIGEST)
+    _dbt(env, target, *plan.dbt_args())
+    with duckdb.connect(str(warehouse)) as con:
+        record_rebuild(con, plan, run_id)
+        assert [(m, r) for m, r in months_rebuilt(con, run_id)] == (
+            [(None, f"every month: {plan.everything}")] if plan.months is None
+            else [(m.month, m.reason) for m in plan.months])
+    return None if plan.months is None else [(f"{m.month:%Y-%m}", m.reason) for m in plan.months]
+
+
+def _marts_differences(a: Path, b: Path) -> list[str]:
+    out = []
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute(f"ATTACH '{b}' AS full_build (READ_ONLY)")
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+            " AND table_schema = 'marts' ORDER BY 1").fetchall()]
+        assert len(tables) >= 15, tables
+        for t in tables:
+            n_inc = con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0]
+            n_full = con.execute(f"SELECT count(*) FROM full_build.marts.{t}").fetchone()[0]
+            only_inc = con.execute(f"SELECT count(*) FROM (SELECT * FROM marts.{t} EXCEPT ALL"
+                                   f" SELECT * FROM full_build.marts.{t})").fetchone()[0]
+            only_full = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.marts.{t} EXCEPT ALL"
+                                    f" SELECT * FROM marts.{t})").fetchone()[0]
+            if (n_inc, only_inc, only_full) != (n_full, 0, 0):
+                out.append(f"marts.{t}: {n_inc} rows incremental, {n_full} full; {only_inc} only incremental, "
+                           f"{only_full} only full")
+    return out
+
+
+def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -> None:
+    hr_run.require_ok()
+    warehouse = tmp_path / "wh" / "zengshou.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(hr_run.warehouse, warehouse)
+    env = hr_run.scenario.env(ZENGSHOU_WAREHOUSE=str(warehouse))
+    target = tmp_path / "target"
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA keep")
+        for t in (*RAW_MONITORING_AND_LEDGER, "raw.hr_training_record"):
+            con.execute(f"CREATE TABLE keep.{t.split('.')[1]} AS SELECT * FROM {t}")
+
+    def restore(con: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
+        con.execute(f"DELETE FROM {table} WHERE {where}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM keep.{table.split('.')[1]} WHERE {where}")
+
+    def start(con: duckdb.DuckDBPyConnection) -> None:
+        # only 2022-03, as an earlier export (other batch, other values); the 2023 ledger in an earlier
+        # state; training T7 recorded as ending 2023-03-20 (corrected to 2022-11-30 later)
+        for t in RAW_MONTHLY:
+            con.execute(f"DELETE FROM {t} WHERE NOT {_month_of('as_of_month', '2022-03')}")
+            con.execute(f"UPDATE {t} SET batch_id = 'earlier-export-2022-03'")
+        con.execute("UPDATE raw.monitoring_members SET months_worked = '1'")
+        con.execute("UPDATE raw.monitoring_households SET wage_income_yuan = '999'")
+        con.execute("UPDATE raw.relief_projects SET batch_id = 'earlier-ledger', labor_remuneration_wan = '1'")
+        con.execute("UPDATE raw.hr_training_record SET end_date = DATE '2023-03-20' WHERE training_id = 'T7'")
+
+    def add(month: str):
+        def change(con: duckdb.DuckDBPyConnection) -> None:
+            for t in RAW_MONTHLY:
+                restore(con, t, _month_of("as_of_month", month))
+        return change
+
+    def restate_march_2022_and_ledger(con: duckdb.DuckDBPyConnection) -> None:
+        add("2022-03")(con)
+        restore(con, "raw.relief_projects", "true")
+
+    def correct_t7(con: duckdb.DuckDBPyConnection) -> None:
+        restore(con, "raw.hr_training_record", "training_id = 'T7'")
+
+    steps = [
+        ("start", start, None),
+        ("2023-02 arrives", add("2023-02"), [("2023-02", "new month")]),
+        ("2022-12 arrives late", add("2022-12"),
+         [("2022-12", "arrived after later months"), ("2023-02", "compares with 2022-12 (prior year-end)")]),
+        ("2022-03 re-exported, ledger restated", restate_march_2022_and_ledger,
+         [("2022-03", "re-exported"), ("2022-12", "compares with 2022-03 (Q1 progress)"),
+          ("2023-02", "以工代赈 ledger 2023 changed")]),
+        ("T7 back-dated to 2022-11-30", correct_t7,
+         [("2022-12", "HR rows dated from 2022-11 changed"), ("2023-02", "HR rows dated from 2022-11 changed")]),
+        ("2023-03 arrives", add("2023-03"), [("2023-03", "new month")]),
+        ("nothing new", lambda con: None, []),
+    ]
+    for i, (name, change, expected) in enumerate(steps):
+        months = _step(warehouse, env, target, f"{tmp_path.name}-step-{i}", change)
+        assert months == expected, f"{name}: planned {months}"
+
+    # the same raw tables, every month rebuilt from scratch
+    full = tmp_path / "full" / "zengshou.duckdb"
+    full.parent.mkdir()
+    shutil.copy(warehouse, full)
+    _dbt(hr_run.scenario.env(ZENGSHOU_WAREHOUSE=str(full)), tmp_path / "target-full", "--full-refresh")
+    assert _marts_differences(warehouse, full) == []
+    # and the raw tables are the scenario's again: the published marts are what the full run built
+    assert _marts_differences(warehouse, hr_run.warehouse) == []
+
+
+RAW_MONITORING_AND_LEDGER = (*RAW_MONTHLY, "raw.relief_projects")
+
+
+def test_full_refresh_is_asked_for(hr_run: Published) -> None:
+    """Asked for, the plan is every month (dbt --full-refresh), whatever changed."""
+    hr_run.require_ok()
+    with duckdb.connect(str(hr_run.warehouse), read_only=True) as con:
+        asked = plan_rebuild(con, DIGEST, full_refresh=True)
+        unchanged = plan_rebuild(con, DIGEST)
+    assert asked.months is None and asked.dbt_args() == ["--full-refresh"]
+    assert asked.everything == "asked for: --full-refresh"
+    assert unchanged.months == [] and unchanged.summary() == "rebuilt no snapshot month (nothing monthly changed)"
+    with duckdb.connect(str(hr_run.warehouse), read_only=True) as con:
+        other_key = plan_rebuild(con, config_digest("another key", 0.05))
+    assert other_key.months is None and "HMAC key" in (other_key.everything or "")
+
+
+def test_zengshou_run_rebuilds_a_reexported_year_end_and_what_compares_with_it(hr_run: Published,
+                                                                                tmp_path: Path) -> None:
+    """The real pipeline: 2022-12 exported again (same people and values, one more column, so a new
+    batch) -> `zengshou run` rebuilds 2022-12 and the 2023 months that compare with it, says so, records it
+    in meta.months_rebuilt, and the marts equal those of the first full build; `zengshou run
+    --full-refresh` then rebuilds every month and changes nothing."""
+    from tests.knownanswer.landing import FileStyle, Landing
+    from tests.knownanswer.pipeline import run_cli
+
+    from . import scenario as sc
+
+    hr_run.require_ok()
+    root = tmp_path / "copy"
+    shutil.copytree(hr_run.scenario.root, root, ignore=shutil.ignore_patterns("dagster_home"))
+    scenario = type(hr_run.scenario)(root, root / "landing", root / "warehouse" / "zengshou.duckdb",
+                                     Landing(root / "landing").hr_db_url, {})
+    Landing(root / "landing").write_members("2022-12", [sc.member_row(k, "2022-12") for k in sc.PEOPLE],
+                                            FileStyle(extra_columns={"备注": "重新导出"}))
+    res = run_cli(["run"], scenario.env())
+    assert res.returncode == 0, res.tail()
+    line = ("rebuilt 2022-12 (re-exported), 2023-02 (compares with 2022-12 (prior year-end)), "
+            "2023-03 (compares with 2022-12 (prior year-end))")
+    assert line in res.stdout, res.tail()
+    with duckdb.connect(str(scenario.warehouse), read_only=True) as con:
+        assert [(f"{m:%Y-%m}", r) for m, r in months_rebuilt(con)] == [
+            ("2022-12", "re-exported"), ("2023-02", "compares with 2022-12 (prior year-end)"),
+            ("2023-03", "compares with 2022-12 (prior year-end)")]
+    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
+
+    res = run_cli(["run", "--full-refresh"], scenario.env())
+    assert res.returncode == 0, res.tail()
+    assert "rebuilt every month (asked for: --full-refresh)" in res.stdout, res.tail()
+    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
