@@ -183,7 +183,7 @@ def _months_rebuilt(settings: Settings, run_id: str) -> str | None:
     from dagster_project.ingest.warehouse import warehouse_reader
     from dagster_project.month_plan import months_rebuilt
 
-    with warehouse_reader(settings.warehouse) as con:
+    with warehouse_reader(settings.warehouse, settings.warehouse_lock_timeout) as con:
         rows = months_rebuilt(con, run_id) if con is not None else []
     if not rows:
         return None
