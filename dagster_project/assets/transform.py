@@ -74,7 +74,7 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 # dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
 # monthly build skips them (dbt's own advice: run unit tests in development and CI, not in production).
-# tests/test_dbt_unit_tests.py runs them on every `make test`, and `make dbt-unit` by hand.
+# tests/test_dbt_unit_tests.py runs them on every `make test` (by hand: dbt/README.md, "Run").
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
@@ -85,6 +85,8 @@ def dbt_target_dir(warehouse_file: Path) -> Path:
     ``partial_parse.msgpack`` only when the profile's connection info (the warehouse path is part of it)
     is the one it was written with, so a shared or per-run dir would mean a full parse (≈ 10 s) on every
     build. Only the holder of the warehouse's writer lock runs dbt on it, so two builds never share one.
+    (The ``rebuild_months`` var is part of that state check too: a build with another month list than
+    the previous build's still parses in full.)
     Compiled SQL carries no key material (dbt_keyed_hash_plugin.py).
     """
     return warehouse_file.with_name(warehouse_file.name + ".dbt-target")
