@@ -3,8 +3,8 @@ Great Expectations suites on the marts as further asset checks."""
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -60,9 +60,17 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         context.log.info(rebuild.summary())
         # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
         # are in this process's environment for the build only, never left behind after it.
-        with _environment(warehouse.dbt_env()):
-            yield from dbt.cli([*BUILD_ARGS, *rebuild.dbt_args()], context=context,
-                               target_path=dbt_target_dir(warehouse.file)).stream()
+        # A target dir of this run only, on the project's disk, removed afterwards: compiled SQL carries no
+        # key material (the keyed-hash plugin), but no reason to keep it either. (A kept dir per warehouse
+        # would let dbt parse partially, but the rebuild_months var is part of dbt's state check, so most
+        # builds would parse in full anyway; and beside the warehouse, a full warehouse disk also broke
+        # dbt's own log file, with a Python traceback under the one-line failure.)
+        target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
+        try:
+            with _environment(warehouse.dbt_env()):
+                yield from dbt.cli([*BUILD_ARGS, *rebuild.dbt_args()], context=context, target_path=target).stream()
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
         # Only a build that finished (the stream raises on a failed model or test) records what it was
         # built from; serving_publish then records it as published (ingest/load_state.py).
         with warehouse.connect() as con:
@@ -75,24 +83,7 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 # dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
 # monthly build skips them (dbt's own advice: run unit tests in development and CI, not in production).
 # tests/test_dbt_unit_tests.py runs them on every `make test` (by hand: dbt/README.md, "Run").
-# No dbt.log file: dagster-dbt streams every dbt event into the run's Dagster log already, the file grew by
-# ≈ 6 MB a build in the kept target dir, and on a full disk its logging handler printed a Python traceback
-# under the one-line failure (tests/knownanswer/test_recovery.py, the full-disk test).
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "none"]
-
-
-def dbt_target_dir(warehouse_file: Path) -> Path:
-    """The dbt target dir of one warehouse, beside it: ``<warehouse>.dbt-target``.
-
-    One per warehouse, kept between runs, so dbt's partial parsing works: dbt reuses
-    ``partial_parse.msgpack`` only when the profile's connection info (the warehouse path is part of it)
-    is the one it was written with, so a shared or per-run dir would mean a full parse (≈ 10 s) on every
-    build. Only the holder of the warehouse's writer lock runs dbt on it, so two builds never share one.
-    (The ``rebuild_months`` var is part of that state check too: a build with another month list than
-    the previous build's still parses in full.)
-    Compiled SQL carries no key material (dbt_keyed_hash_plugin.py).
-    """
-    return warehouse_file.with_name(warehouse_file.name + ".dbt-target")
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
 @contextlib.contextmanager
