@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import pg
+from tests.hr_source import Source, build_source
 from tests.once import built_once
 
 # Tests write landing files and load them at once: no waiting for a file to settle (in-process runs;
@@ -117,3 +118,27 @@ def _rank(nodeid: str) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda it: _rank(it.nodeid))  # stable: the order inside a file is kept
+
+
+# The HR platform source of tests/test_hr_platform.py and tests/test_hr_arrow.py (tests/hr_source.py): one
+# database per test, on SQLite and on the real PostgreSQL.
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hr_platform.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def source(backend_url: str) -> Iterator[Source]:
+    src = build_source(backend_url, nullable_updated_at=False)
+    yield src
+    src.engine.dispose()
+
+
+@pytest.fixture
+def loose_source(backend_url: str) -> Iterator[Source]:
+    """A source whose updated_at may be NULL (the schema constraint is not guaranteed in production)."""
+    src = build_source(backend_url, nullable_updated_at=True)
+    yield src
+    src.engine.dispose()

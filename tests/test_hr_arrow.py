@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,21 +24,7 @@ from dagster_project.ingest.hr_platform import (
     libpq_uri,
     open_hr_platform,
 )
-from tests.test_hr_platform import SEED_COUNTS, SEED_WATERMARKS, T0, Source, _build, jobseeker, raw_rows, seed, ts
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hr_platform.sqlite'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def source(backend_url: str) -> Iterator[Source]:
-    src = _build(backend_url, nullable_updated_at=False)
-    yield src
-    src.engine.dispose()
+from tests.hr_source import SEED_COUNTS, SEED_WATERMARKS, T0, Source, build_source, jobseeker, raw_rows, seed, ts
 
 
 def _warehouse() -> duckdb.DuckDBPyConnection:
@@ -77,7 +62,7 @@ def test_libpq_uri_keeps_the_password_and_adds_the_connect_timeout() -> None:
 
 
 def test_a_sqlite_file_is_read_through_adbc(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    src = _build(f"sqlite:///{tmp_path / 'hr.sqlite'}", nullable_updated_at=False)
+    src = build_source(f"sqlite:///{tmp_path / 'hr.sqlite'}", nullable_updated_at=False)
     seed(src)
     src.engine.dispose()
     con = _warehouse()
@@ -96,7 +81,7 @@ def test_a_sqlite_file_is_read_through_adbc(tmp_path: Path, caplog: pytest.LogCa
 @pytest.mark.postgres
 @pytest.mark.parametrize("spelling", ["postgresql", "postgresql+psycopg", "postgresql+psycopg2", "postgres"])
 def test_every_postgresql_spelling_is_read_through_adbc(postgres_url: str, spelling: str) -> None:
-    src = _build(postgres_url, nullable_updated_at=False)
+    src = build_source(postgres_url, nullable_updated_at=False)
     seed(src)
     src.engine.dispose()
     url = sa.make_url(postgres_url).set(drivername=spelling).render_as_string(hide_password=False)
@@ -114,7 +99,7 @@ def test_another_dialect_is_read_through_sqlalchemy(tmp_path: Path) -> None:
     """No MySQL or 达梦 server runs here; DuckDB's SQLAlchemy dialect (duckdb-engine, installed) is a
     real third dialect that reaches the same Core path they take."""
     url = f"duckdb:///{tmp_path / 'hr_platform.duckdb'}"
-    src = _build(url, nullable_updated_at=False)
+    src = build_source(url, nullable_updated_at=False)
     seed(src)
     src.engine.dispose()
 
