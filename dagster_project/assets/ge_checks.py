@@ -47,7 +47,7 @@ def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
         changes = everything("not a mart")
         if schema == "marts":
             with warehouse_reader(warehouse.file, warehouse.lock_timeout) as con:
-                changes = run_changes(con, context.run_id) if con is not None else everything("no warehouse yet")
+                changes = run_changes(con, context.run.run_id) if con is not None else everything("no warehouse yet")
         query, scope = validation_scope(suite_name, changes)
         if query is None:   # the run rebuilt no month: this mart's rows are those validated before
             return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,

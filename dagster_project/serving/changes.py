@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS meta.serving_applied (
     mode VARCHAR NOT NULL,          -- months | whole
     months VARCHAR,                 -- the months replaced (mode months), comma-separated YYYY-MM
     rows_written BIGINT NOT NULL,
+    run_id VARCHAR,                 -- the Dagster run that published
     applied_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp());
 """
 MODE_MONTHS, MODE_WHOLE = "months", "whole"
@@ -130,14 +131,24 @@ def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> Changes:
 
 
 def record_applied(con: duckdb.DuckDBPyConnection, target: str, *, build_no: int | None, catalog: str,
-                   mark: str | None, mode: str, months: Iterable[dt.date] | None, rows_written: int) -> None:
+                   mark: str | None, mode: str, months: Iterable[dt.date] | None, rows_written: int,
+                   run_id: str | None = None) -> None:
     """After a publish of ``target`` succeeded: what it now holds (the next pending_changes reads it)."""
     con.execute(APPLIED_DDL)
     con.execute(
         "INSERT OR REPLACE INTO meta.serving_applied (target, build_no, catalog, mark, mode, months, rows_written,"
-        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, current_localtimestamp())",
+        " run_id, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())",
         [target, build_no, catalog, mark, mode,
-         None if months is None else ",".join(f"{m:%Y-%m}" for m in months), rows_written])
+         None if months is None else ",".join(f"{m:%Y-%m}" for m in months), rows_written, run_id])
+
+
+def published_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, str | None, int]]:
+    """(target, mode, months, rows written) of every target the Dagster run ``run_id`` published."""
+    if not _has(con, "meta", "serving_applied"):
+        return []
+    return [tuple(r) for r in con.execute(
+        "SELECT target, mode, months, rows_written FROM meta.serving_applied WHERE run_id = ? ORDER BY target",
+        [run_id]).fetchall()]
 
 
 def whole_reason(changes: Changes | None, catalog: str, mark: str | None) -> str | None:
