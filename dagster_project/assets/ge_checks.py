@@ -6,6 +6,10 @@ those months' years), not its whole history: the other months did not change sin
 validated. The whole table is validated when the build rebuilt everything, built only a subset of the
 models (its months are not recorded), or when the check runs without a build in its run; marts without
 months are always validated whole. The check's metadata says what was validated (serving/changes.py).
+
+A build that rebuilt no month changed no row of a month mart: its check repeats the verdict the check
+gave on the previous build (a "passed" there would tell the alert sensor a failure was resolved when
+nothing was looked at), and validates the whole table when that verdict is not at hand.
 """
 
 import dagster as dg
@@ -36,6 +40,22 @@ def validation_scope(suite_name: str, changes: Changes) -> tuple[str | None, dic
     return f"{whole} WHERE {where}", {"validated_months": months, "validated_scope": scope}
 
 
+def _previous_verdict(context: dg.AssetCheckExecutionContext, check: dg.AssetCheckKey,
+                      previous_run: str | None) -> bool | None:
+    """Whether this check passed in ``previous_run`` (the run of the build before this run's), when its
+    latest evaluation outside this run is from that run; None otherwise (then validate)."""
+    if previous_run is None:
+        return None
+    try:
+        records = context.instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
+    except Exception:   # an instance without check history: validate instead
+        return None
+    latest = next((r for r in records if r.run_id != context.run.run_id), None)
+    if latest is None or latest.run_id != previous_run or latest.status.value not in ("SUCCEEDED", "FAILED"):
+        return None
+    return latest.status.value == "SUCCEEDED"
+
+
 def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
     """Check ``schema.table`` (asset key [schema, table]) against the stored suite of the same name."""
     schema, table = suite_name.split(".")
@@ -50,8 +70,14 @@ def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
                 changes = run_changes(con, context.run.run_id) if con is not None else everything("no warehouse yet")
         query, scope = validation_scope(suite_name, changes)
         if query is None:   # the run rebuilt no month: this mart's rows are those validated before
-            return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                       metadata={"ge_suite": suite_name, "ge_evaluated": 0, **scope})
+            verdict = _previous_verdict(context, dg.AssetCheckKey(key, GE_SUITE_CHECK), changes.previous_run)
+            if verdict is not None:
+                scope["validated_scope"] += f"; the verdict on the previous build (run {changes.previous_run}) stands"
+                return dg.AssetCheckResult(passed=verdict, severity=dg.AssetCheckSeverity.WARN,
+                                           metadata={"ge_suite": suite_name, "ge_evaluated": 0, **scope})
+            query, scope = f"SELECT * FROM {suite_name}", {
+                "validated_months": "all", "validated_scope": "whole table: no month rebuilt, and no verdict "
+                                                              "on the previous build to repeat"}
         outcome = validate(warehouse.file, suite_name, query, **warehouse.loader_options())
         return dg.AssetCheckResult(passed=outcome.success, severity=dg.AssetCheckSeverity.WARN,
                                    metadata={**outcome.metadata(), **scope})

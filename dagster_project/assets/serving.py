@@ -84,7 +84,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     with warehouse.connect() as con:   # at once: the file is replaced, whatever PostgreSQL does next
         record_applied(con, file_key, build_no=file_changes.build_no, catalog=served.catalog, mark=served.mark,
                        mode=served.mode, months=served.months, rows_written=sum(served.rows_written.values()),
-                       run_id=context.run_id)
+                       run_id=context.run.run_id)
     context.log.info(f"serving file {served.path}: {served.mode}"
                      f"{' ' + ', '.join(month_labels(served.months)) if served.months else ''}, "
                      f"{sum(served.rows_written.values())} rows written in {served.seconds:.1f} s ({served.reason})")
@@ -107,7 +107,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         with warehouse.connect() as con:
             record_applied(con, pg_key, build_no=pg_changes.build_no, catalog=published.catalog,
                            mark=published.mark, mode=published.mode, months=published.months,
-                           rows_written=sum(published.rows_written.values()), run_id=context.run_id)
+                           rows_written=sum(published.rows_written.values()), run_id=context.run.run_id)
         context.log.info(f"PostgreSQL {published.database}: {published.mode}, "
                          f"{sum(published.rows_written.values())} rows written in {published.seconds:.1f} s "
                          f"({published.reason})")

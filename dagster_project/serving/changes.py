@@ -63,6 +63,7 @@ class Changes:
     build_no: int | None = None       # the latest build: what the target has taken once published
     catalog: str | None = None
     mark: str | None = None
+    previous_run: str | None = None   # run_changes: the Dagster run of the build before this run's
 
     @property
     def whole(self) -> bool:
@@ -127,7 +128,9 @@ def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> Changes:
     if build is None:
         return everything("this run built no marts")
     months, reason = _build_months(con, run_id, build[1])
-    return Changes(months, reason, build[0])
+    previous = con.execute("SELECT run_id FROM meta.marts_builds WHERE build_no < ? ORDER BY build_no DESC LIMIT 1",
+                           [build[0]]).fetchone()
+    return Changes(months, reason, build[0], previous_run=previous[0] if previous else None)
 
 
 def record_applied(con: duckdb.DuckDBPyConnection, target: str, *, build_no: int | None, catalog: str,

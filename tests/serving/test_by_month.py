@@ -54,7 +54,7 @@ def record_build(path: Path, run_id: str, months: list[dt.date] | None, *, whole
         if whole and months is None:
             con.execute("INSERT INTO meta.months_rebuilt (run_id, as_of_month, reason) VALUES (?, NULL, ?)",
                         [run_id, "every month: no record of an earlier incremental build"])
-        elif whole:
+        elif whole and months:   # a whole build that rebuilt no month records none
             con.executemany("INSERT INTO meta.months_rebuilt (run_id, as_of_month, reason) VALUES (?, ?, ?)",
                             [(run_id, m, "re-exported") for m in months])
         month_plan.record_build(con, run_id, whole=whole)
@@ -493,8 +493,10 @@ def test_run_changes_reads_the_build_of_the_run(history: Path) -> None:
 
 
 def test_ge_check_validates_only_the_rebuilt_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real GE on a fact with a bad 2022 row (13 months worked, above 12): a run that rebuilt 2023-06
-    validates year 2023 only and passes; a run that rebuilt everything validates both years and fails."""
+    """Real GE on a fact with a bad 2022 row (13 months worked, above 12). Runs on one Dagster instance:
+    A rebuilt everything -> both years validated, fails; B rebuilt no month -> A's verdict (failed)
+    stands, nothing validated; C rebuilt 2023-06 -> year 2023 only, passes; D no month -> C's verdict
+    (passed). E, on a fresh instance with no verdict to repeat, rebuilt no month -> whole table, fails."""
     from dagster_project.resources import build_resources
     from dagster_project.settings import load_settings
 
@@ -511,27 +513,33 @@ def test_ge_check_validates_only_the_rebuilt_year(tmp_path: Path, monkeypatch: p
             (repeat('a', 64), 2023, '2023-06-01', '530102', '530100', '脱贫户', 6, true, '县内'),
             (repeat('b', 64), 2023, '2023-06-01', '530302', '530300', '脱贫户', 0, false, NULL);""")
     con.close()
-    months: list = [[JUNE]]
+    months: list = [None]
 
     @dg.asset(key=["marts", "fct_employment_duration"])
     def build(context) -> None:   # stands in for the dbt build of the run (no annotation: see Dagster)
-        record_build(path, context.run_id, months[0])
+        record_build(path, context.run.run_id, months[0])
 
     monkeypatch.setenv("ZENGSHOU_WAREHOUSE", str(path))
     resources = build_resources(load_settings())
     check = ge_suite_check("marts.fct_employment_duration")
+    instance = dg.DagsterInstance.ephemeral()
 
-    def run() -> dg.AssetCheckEvaluation:
-        result = dg.materialize([build, check], instance=dg.DagsterInstance.ephemeral(), resources=resources,
-                                raise_on_error=False)
+    def run(rebuilt: list | None, on: dg.DagsterInstance | None = None) -> tuple[bool, dict]:
+        months[0] = rebuilt
+        result = dg.materialize([build, check], instance=on or instance, resources=resources, raise_on_error=False)
         [evaluation] = result.get_asset_check_evaluations()
-        return evaluation
+        return evaluation.passed, {k: v.value for k, v in evaluation.metadata.items()}
 
-    june = run()
-    assert june.passed and june.metadata["validated_months"].value == ["2023-06"]
-    assert june.metadata["validated_scope"].value.startswith("year of the months rebuilt")
-    assert june.metadata["ge_evaluated"].value > 10
-    months[0] = None
-    everything = run()
-    assert not everything.passed and everything.metadata["validated_months"].value == "all"
-    assert any("months_worked" in f for f in everything.metadata["ge_failed"].value)
+    passed, meta = run(None)                                                    # A
+    assert not passed and meta["validated_months"] == "all"
+    assert any("months_worked" in f for f in meta["ge_failed"])
+    passed, meta = run([])                                                      # B
+    assert not passed and meta["ge_evaluated"] == 0 and meta["validated_months"] == []
+    assert meta["validated_scope"].endswith("stands")
+    passed, meta = run([JUNE])                                                  # C
+    assert passed and meta["validated_months"] == ["2023-06"] and meta["ge_evaluated"] > 10
+    assert meta["validated_scope"].startswith("year of the months rebuilt")
+    passed, meta = run([])                                                      # D
+    assert passed and meta["ge_evaluated"] == 0
+    passed, meta = run([], dg.DagsterInstance.ephemeral())                     # E
+    assert not passed and meta["validated_months"] == "all" and meta["ge_evaluated"] > 10
