@@ -146,11 +146,12 @@ def record_applied(con: duckdb.DuckDBPyConnection, target: str, *, build_no: int
 
 
 def published_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, str | None, int]]:
-    """(target, mode, months, rows written) of every target the Dagster run ``run_id`` published."""
+    """(target, mode, months, rows written) of every target the Dagster run ``run_id`` published (the
+    serving file first)."""
     if not _has(con, "meta", "serving_applied"):
         return []
     return [tuple(r) for r in con.execute(
-        "SELECT target, mode, months, rows_written FROM meta.serving_applied WHERE run_id = ? ORDER BY target",
+        "SELECT target, mode, months, rows_written FROM meta.serving_applied WHERE run_id = ? ORDER BY target DESC",
         [run_id]).fetchall()]
 
 

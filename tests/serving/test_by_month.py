@@ -461,7 +461,7 @@ def test_asset_reports_mode_months_and_rows_per_target(history: Path, bi_db: BiD
 
     assert applied[0][5] == applied[1][5]
     assert _published(load_settings(), applied[0][5]) == (
-        "published: postgres months 2023-06 (27 rows written); serving file months 2023-06 (27 rows written)")
+        "published: serving file months 2023-06 (27 rows written), postgres months 2023-06 (27 rows written)")
 
 
 def test_validation_scope_is_the_rebuilt_months() -> None:
