@@ -27,6 +27,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import psycopg2
 import pytest
 
 from dagster_project import month_plan
@@ -543,3 +544,31 @@ def test_ge_check_validates_only_the_rebuilt_year(tmp_path: Path, monkeypatch: p
     assert passed and meta["ge_evaluated"] == 0
     passed, meta = run([], dg.DagsterInstance.ephemeral())                     # E
     assert not passed and meta["validated_months"] == "all" and meta["ge_evaluated"] > 10
+
+
+@pytest.mark.postgres
+def test_restricted_month_list_keeps_its_row_security_in_a_months_publish(history: Path, bi_db: BiDatabase) -> None:
+    """The early-warning list (county_roles_only, by month) in a months publish: 2023-06 loses 五华区's
+    'returned' row; the county role sees its one remaining row, the analyst still nothing, and the
+    serving file still leaves the list out."""
+    from tests.serving.test_postgres import _add_worklist
+
+    _add_worklist(history)
+    publish_pg(history, bi_db)
+    publish_file(history)
+    con = duckdb.connect(str(history))
+    con.execute("DELETE FROM marts.fct_early_warning WHERE reason = 'returned'")
+    con.close()
+    record_build(history, "run-2", [JUNE])
+    published = publish_pg(history, bi_db)
+    assert published.mode == "months" and "fct_early_warning" in published.restricted_tables
+    assert (published.rows_deleted["fct_early_warning"], published.rows_written["fct_early_warning"]) == (4, 3)
+    wuhua = bi_db.login_member_of(f"{bi_db.prefix}_county_530102")
+    assert _pg(bi_db, "SELECT person_no, reason FROM marts.fct_early_warning", wuhua) == [
+        ("530102001000001101", "stalled")]
+    analyst = bi_db.login_member_of(f"{bi_db.prefix}_analyst")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _pg(bi_db, "SELECT count(*) FROM marts.fct_early_warning", analyst)
+    served = publish_file(history)
+    assert served.mode == "months" and served.withheld == ("fct_early_warning",)
+    assert "fct_early_warning" not in served.rows_written and served.rows_written["fct_early_warning_counts"] == 9
