@@ -15,7 +15,7 @@ nothing was looked at), and validates the whole table when that verdict is not a
 import dagster as dg
 
 from dagster_project.ingest.warehouse import warehouse_reader
-from dagster_project.marts import mart_models
+from dagster_project.marts import YEAR, mart_models
 from dagster_project.quality.ge_runner import validate
 from dagster_project.resources import WarehouseResource
 from dagster_project.serving.changes import Changes, everything, month_labels, partition_filter, run_changes
@@ -23,12 +23,18 @@ from dagster_project.serving.changes import Changes, everything, month_labels, p
 GE_SUITE_CHECK = "ge_suite"
 
 
+def mart_partition(suite_name: str) -> tuple[str, str] | None:
+    """The partition (column, month | year) of the mart ``marts.<name>``; None for any other table."""
+    schema, table = suite_name.split(".")
+    return next((m.partition for m in mart_models() if m.name == table), None) if schema == "marts" else None
+
+
 def validation_scope(suite_name: str, changes: Changes) -> tuple[str | None, dict]:
     """The query a mart's suite validates (None: nothing changed to validate) and metadata saying which
-    months it covers."""
-    schema, table = suite_name.split(".")
+    months (a year mart: also which years) it covers."""
+    schema = suite_name.split(".")[0]
     whole = f"SELECT * FROM {suite_name}"
-    partition = next((m.partition for m in mart_models() if m.name == table), None) if schema == "marts" else None
+    partition = mart_partition(suite_name)
     if partition is None or changes.months is None:
         why = changes.reason if partition else "a mart without months" if schema == "marts" else "not a mart"
         return whole, {"validated_months": "all", "validated_scope": f"whole table: {why}"}
@@ -36,8 +42,11 @@ def validation_scope(suite_name: str, changes: Changes) -> tuple[str | None, dic
     where = partition_filter(partition, changes.months)
     if where is None:
         return None, {"validated_months": [], "validated_scope": f"nothing: {changes.reason}"}
-    scope = f"{partition[0]} of the months rebuilt ({changes.reason})"
-    return f"{whole} WHERE {where}", {"validated_months": months, "validated_scope": scope}
+    meta: dict = {"validated_months": months,
+                  "validated_scope": f"{partition[0]} of the months rebuilt ({changes.reason})"}
+    if partition[1] == YEAR:
+        meta["validated_years"] = sorted({m.year for m in changes.months})
+    return f"{whole} WHERE {where}", meta
 
 
 def _previous_verdict(context: dg.AssetCheckExecutionContext, check: dg.AssetCheckKey,
@@ -64,8 +73,8 @@ def ge_suite_check(suite_name: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=GE_SUITE_CHECK,
                     description=f"Great Expectations suite {suite_name} (expectations/gx/expectations/).")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        changes = everything("not a mart")
-        if schema == "marts":
+        changes = everything("not a mart" if schema != "marts" else "a mart without months")
+        if mart_partition(suite_name) is not None:
             with warehouse_reader(warehouse.file, warehouse.lock_timeout) as con:
                 changes = run_changes(con, context.run.run_id) if con is not None else everything("no warehouse yet")
         query, scope = validation_scope(suite_name, changes)

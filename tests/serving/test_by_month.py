@@ -539,7 +539,7 @@ def test_ge_check_validates_only_the_rebuilt_year(tmp_path: Path, monkeypatch: p
     assert meta["validated_scope"].endswith("stands")
     passed, meta = run([JUNE])                                                  # C
     assert passed and meta["validated_months"] == ["2023-06"] and meta["ge_evaluated"] > 10
-    assert meta["validated_scope"].startswith("year of the months rebuilt")
+    assert meta["validated_scope"].startswith("year of the months rebuilt") and meta["validated_years"] == [2023]
     passed, meta = run([])                                                      # D
     assert passed and meta["ge_evaluated"] == 0
     passed, meta = run([], dg.DagsterInstance.ephemeral())                     # E
