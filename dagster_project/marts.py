@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,14 @@ from dagster_project.dbt_manifest import ensure_manifest
 
 MARTS_SCHEMA = "marts"
 PUBLISH_META_KEY = "zengshou_publish"
+
+# How a mart is partitioned by snapshot month (issue 12), read from its dbt config: an incremental model
+# made by the macro by_month_config (dbt/macros/rebuild_months.sql) deletes and rebuilds exactly the
+# months (``as_of_month``) or the years of the months (``year``) of a build, and nothing else. The pre-hook
+# text is matched whole: a model that also deletes other rows (the macro's ``also``) or is built any other
+# way has no partition, and publishing and validation take it whole.
+MONTH, YEAR = "month", "year"
+_PARTITION_HOOK = re.compile(r"""\{\{ zengshou\.delete_rebuilt\('(as_of_month|year)', (false|true), ""\) \}\}""")
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class MartModel:
     columns: dict[str, MartColumnDoc]   # in the yml's order
     publish: str | None                 # meta zengshou_publish (None: the default, published to all)
     tags: tuple[str, ...] = ()
+    partition: tuple[str, str] | None = None   # (column, MONTH | YEAR): rebuilt by month; None: whole
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -59,6 +69,19 @@ def _clean(text: str | None) -> str | None:
     return " ".join(str(text).split()) if text else None
 
 
+def _partition(config: dict[str, Any]) -> tuple[str, str] | None:
+    """(column, MONTH | YEAR) of a model built by month with by_month_config, else None."""
+    hooks = [h.get("sql", "") if isinstance(h, dict) else str(h) for h in config.get("pre-hook") or []]
+    if (config.get("materialized") != "incremental" or config.get("incremental_strategy") != "delete+insert"
+            or len(hooks) != 1):
+        return None
+    m = _PARTITION_HOOK.fullmatch(hooks[0].strip())
+    if not m or config.get("unique_key") != m.group(1):
+        return None
+    kind = YEAR if m.group(2) == "true" else MONTH
+    return (m.group(1), kind) if (m.group(1), kind) in (("as_of_month", MONTH), ("year", YEAR)) else None
+
+
 def models_from_manifest(manifest: dict[str, Any]) -> tuple[MartModel, ...]:
     """Every model node of schema marts in a parsed manifest, by name."""
     models = []
@@ -68,7 +91,8 @@ def models_from_manifest(manifest: dict[str, Any]) -> tuple[MartModel, ...]:
         columns = {name: MartColumnDoc(_clean(col.get("description")), _meta(col).get("label_zh"))
                    for name, col in (node.get("columns") or {}).items()}
         models.append(MartModel(node["name"], _clean(node.get("description")), columns,
-                                _meta(node).get(PUBLISH_META_KEY), tuple(node.get("tags") or ())))
+                                _meta(node).get(PUBLISH_META_KEY), tuple(node.get("tags") or ()),
+                                _partition(node.get("config") or {})))
     return tuple(sorted(models, key=lambda m: m.name))
 
 

@@ -25,7 +25,11 @@ reconciliation tolerance): none of these is bounded by month.
 
 The months of every build are written to ``meta.months_rebuilt`` (run id, month, reason; month NULL
 for an everything build): the interface the serving / PostgreSQL publish and the GE checks can read to
-replace and validate only the months a run changed (issue 12 item 3).
+replace and validate only the months a run changed (issue 12 item 3). Every successful build, whole or a
+subset of the models, is also numbered in ``meta.marts_builds`` (``record_build``): a whole build that
+rebuilt no month leaves no row in months_rebuilt, and a subset build changes marts without recording its
+months, so the followers need the list of builds to tell "nothing changed" from "something changed that
+nobody recorded" (serving/changes.py).
 """
 
 from __future__ import annotations
@@ -56,6 +60,15 @@ CREATE TABLE IF NOT EXISTS meta.built_config (config_digest VARCHAR);
 CREATE TABLE IF NOT EXISTS meta.months_rebuilt (
     run_id VARCHAR NOT NULL, as_of_month DATE, reason VARCHAR NOT NULL,
     rebuilt_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp());
+"""
+
+
+BUILDS_DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE SEQUENCE IF NOT EXISTS meta.marts_build_no;
+CREATE TABLE IF NOT EXISTS meta.marts_builds (
+    build_no BIGINT PRIMARY KEY DEFAULT nextval('meta.marts_build_no'), run_id VARCHAR NOT NULL,
+    whole BOOLEAN NOT NULL, built_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp());
 """
 
 
@@ -262,6 +275,14 @@ def record_rebuild(con: duckdb.DuckDBPyConnection, rebuild: RebuildPlan, run_id:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def record_build(con: duckdb.DuckDBPyConnection, run_id: str, *, whole: bool) -> int:
+    """Number a successful dbt build (after ``record_rebuild`` for a whole one): ``whole`` False for a
+    subset of the models, whose changed months nobody recorded. Returns the build's number."""
+    con.execute(BUILDS_DDL)
+    return int(con.execute("INSERT INTO meta.marts_builds (run_id, whole) VALUES (?, ?) RETURNING build_no",
+                           [run_id, whole]).fetchone()[0])
 
 
 def months_rebuilt(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[tuple[dt.date | None, str]]:

@@ -173,6 +173,9 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
         if rebuilt := _months_rebuilt(settings, report.run_ids[-1]):
             report.notes.append(rebuilt)
             progress(rebuilt)
+        if served := _published(settings, report.run_ids[-1]):
+            report.notes.append(served)
+            progress(served)
         progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
     return report
 
@@ -190,6 +193,22 @@ def _months_rebuilt(settings: Settings, run_id: str) -> str | None:
     if rows[0][0] is None:
         return f"rebuilt every month ({rows[0][1].removeprefix('every month: ')})"
     return "rebuilt " + ", ".join(f"{m:%Y-%m} ({why})" for m, why in rows)
+
+
+def _published(settings: Settings, run_id: str) -> str | None:
+    """'published: serving file months 2023-06 (1234 rows written), postgres whole (…)' of the run's
+    serving step (serving/changes.py): what each target took and how many rows it wrote. None when it
+    published nothing."""
+    from dagster_project.ingest.warehouse import warehouse_reader
+    from dagster_project.serving.changes import published_in_run
+
+    with warehouse_reader(settings.warehouse, settings.warehouse_lock_timeout) as con:
+        rows = published_in_run(con, run_id) if con is not None else []
+    if not rows:
+        return None
+    return "published: " + ", ".join(
+        f"{target.split(':', 1)[0].replace('_', ' ')} {mode}{' ' + months if months else ''} ({n} rows written)"
+        for target, mode, months, n in rows)
 
 
 def _refresh(refresh: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport, settings: Settings,

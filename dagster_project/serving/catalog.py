@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.marts import MARTS_SCHEMA, PUBLISH_META_KEY, MartColumnDoc, MartModel, mart_models
+from dagster_project.marts import MARTS_SCHEMA, MONTH, PUBLISH_META_KEY, YEAR, MartColumnDoc, MartModel, mart_models
 from dagster_project.settings import SEEDS_DIR
 
 PROVINCE_CODE = "530000"
@@ -112,6 +112,9 @@ class MartTable:
     description: str | None
     rows: int
     publish: str = PUBLISH_ALL      # PUBLISH_RULES; from the model's meta zengshou_publish
+    # (column, marts.MONTH | marts.YEAR) when dbt rebuilds the mart by month (marts.MartModel.partition)
+    # and the table has that column with the expected type; None: published whole every time
+    partition: tuple[str, str] | None = None
 
     @property
     def region_column(self) -> str | None:
@@ -221,8 +224,29 @@ def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
             for (c, dtype), label in zip(cols, labels, strict=True)
         )
         count = con.execute(f'SELECT count(*) FROM "{database}".{MARTS_SCHEMA}."{name}"').fetchone()[0]
-        tables.append(MartTable(name, columns, model.description, int(count), publish=model.publish or PUBLISH_ALL))
+        tables.append(MartTable(name, columns, model.description, int(count), publish=model.publish or PUBLISH_ALL,
+                                partition=_partition(model.partition, cols)))
     return tables
+
+
+_PARTITION_TYPES = {MONTH: {"DATE"}, YEAR: {"INTEGER", "BIGINT", "SMALLINT"}}
+
+
+def _partition(partition: tuple[str, str] | None, cols: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The model's partition when the table really has that column, of a date (month) or integer (year)
+    type: a table that drifted from its model is published whole rather than filtered on a wrong column."""
+    if partition is None:
+        return None
+    column, kind = partition
+    return partition if any(c == column and t in _PARTITION_TYPES[kind] for c, t in cols) else None
+
+
+def catalog_parts(tables: list[MartTable]) -> list:
+    """What a publish lays out besides the rows, as plain data (serving/changes.catalog_digest): a
+    target whose last publish had other parts is published whole."""
+    return [[t.name, t.publish, t.description, t.partition,
+             [[c.name, c.duckdb_type, c.description, c.label_zh, labels]
+              for c, labels in zh_view_columns(t)]] for t in tables]
 
 
 def check_personal_data(con: duckdb.DuckDBPyConnection, tables: list[MartTable], database: str | None = None) -> None:

@@ -24,13 +24,23 @@ Publishing is one transaction: roles are created if missing, the new tables are 
 a staging schema, and only then are the old ``marts`` / ``marts_zh`` dropped and the staging schema
 renamed. Any failure (a bad value, a lost connection, a lock timeout) rolls everything back: readers
 keep the previous state, and see the new one atomically at commit.
+
+Only the changed months (issue 12): when serving/changes.py finds that this database last took the
+build before this one from this warehouse (the token in the comment of schema ``marts`` is the one
+recorded), with the same catalog, regions and role prefix, the transaction instead DELETEs the rebuilt
+months' rows of each month / year mart and COPYs those months in, and replaces the rows of the marts
+without months (DELETE + COPY). Tables, views, comments, roles, grants and row-level-security policies
+are left exactly as the last whole publish made them; still one transaction, so readers see the old
+rows until COMMIT and a failure anywhere leaves them as they were. Any doubt publishes whole.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -44,12 +54,21 @@ from dagster_project.serving.catalog import (
     MARTS_SCHEMA,
     MartTable,
     Regions,
+    catalog_parts,
     check_personal_data,
     check_row_security,
     connect_warehouse,
     read_marts,
     read_regions,
     zh_view_columns,
+)
+from dagster_project.serving.changes import (
+    MODE_MONTHS,
+    MODE_WHOLE,
+    Changes,
+    catalog_digest,
+    partition_filter,
+    whole_reason,
 )
 
 log = logging.getLogger("zengshou.serving")
@@ -98,6 +117,13 @@ class PostgresPublish:
     dropped_dependents: list[str] = field(default_factory=list)
     restricted_tables: list[str] = field(default_factory=list)   # county_roles_only: no analyst access
     seconds: float = 0.0
+    mode: str = MODE_WHOLE                 # months: only the changed months' rows replaced
+    months: tuple[dt.date, ...] | None = None
+    reason: str = ""                       # why whole, or which build the months come from
+    rows_written: dict[str, int] = field(default_factory=dict)   # mart -> rows COPYed in
+    rows_deleted: dict[str, int] = field(default_factory=dict)   # mart -> rows deleted (mode months)
+    catalog: str = ""                      # serving/changes.catalog_digest (tables, regions, role prefix)
+    mark: str | None = None                # the token this publish left in the comment of schema marts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -141,10 +167,16 @@ class _Snapshot:
     tables: list[MartTable]
     regions: Regions
     files: dict[str, Path]
+    rows: dict[str, int]                   # mart -> rows in its CSV file
+    catalog: str
+    months: tuple[dt.date, ...] | None     # None: every row exported (a whole publish)
+    reason: str
 
 
-def _export(warehouse: Path, folder: Path) -> _Snapshot:
-    """Read the catalog and write every mart to a CSV file, then let go of the warehouse at once (the
+def _export(warehouse: Path, folder: Path, changes: Changes | None, role_prefix: str) -> _Snapshot:
+    """Read the catalog and write every mart to a CSV file — only the rows of ``changes.months`` of the
+    partitioned marts when a months publish is exact (serving/changes.whole_reason; the mark in
+    PostgreSQL is checked later, in the transaction) — then let go of the warehouse at once (the
     PostgreSQL transaction can wait on locks; the DuckDB file must not be held meanwhile)."""
     con = connect_warehouse(warehouse)
     try:
@@ -152,16 +184,24 @@ def _export(warehouse: Path, folder: Path) -> _Snapshot:
         check_personal_data(con, tables)
         check_row_security(tables)
         regions = read_regions(con, tables)
-        files = {}
+        catalog = catalog_digest([catalog_parts(tables), regions.prefectures, regions.counties, role_prefix])
+        reason = whole_reason(changes, catalog, changes.mark if changes else None)
+        months = changes.months if reason is None and changes is not None else None
+        files, rows = {}, {}
         for t in tables:
+            where = partition_filter(t.partition, months) if months is not None and t.partition else "true"
+            if where is None:   # a month mart, and no month changed: nothing to copy
+                continue
             path = folder / f"{t.name}.csv"
             select = ", ".join(_export_expr(c.name, c.duckdb_type) for c in t.columns)
-            con.execute(f"COPY (SELECT {select} FROM {MARTS_SCHEMA}.\"{t.name}\") TO '{path}'"
-                        " (FORMAT csv, HEADER true)")
+            rows[t.name] = int(con.execute(
+                f"COPY (SELECT {select} FROM {MARTS_SCHEMA}.\"{t.name}\" WHERE {where}) TO '{path}'"
+                " (FORMAT csv, HEADER true)").fetchone()[0])
             files[t.name] = path
     finally:
         con.close()
-    return _Snapshot(tables, regions, files)
+    return _Snapshot(tables, regions, files, rows, catalog, months,
+                     reason if reason is not None else changes.reason if changes else "")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -328,13 +368,74 @@ def _grant(cur, tables: list[MartTable], readers: list[str], analyst: str) -> No
         cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(objects, regional if restricted else everyone))
 
 
+_MARK = re.compile(r"\(publish ([0-9a-f]+)\)")
+
+
+def _published_mark(cur) -> str | None:
+    """The token the last publish left in the comment of schema marts (None: no marts, or no token)."""
+    cur.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s", (MARTS_SCHEMA,))
+    row = cur.fetchone()
+    m = _MARK.search(row[0] or "") if row else None
+    return m.group(1) if m else None
+
+
+def _copy_in(cur, table: MartTable, csv_path: Path) -> None:
+    ident = sql.Identifier(MARTS_SCHEMA, table.name)
+    copy = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(
+        ident, sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns))
+    with csv_path.open("rb") as f:
+        cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
+
+
+def _replace_months(cur, snap: _Snapshot) -> dict[str, int]:
+    """Inside the transaction: per mart, DELETE the rows of the changed months (every row of a mart
+    without months) and COPY the exported rows in. Returns the rows deleted per mart."""
+    assert snap.months is not None
+    deleted = {}
+    for t in snap.tables:
+        if t.name not in snap.files:     # a month mart, and no month changed
+            deleted[t.name] = 0
+            continue
+        where = partition_filter(t.partition, snap.months) if t.partition else "true"
+        cur.execute(sql.SQL("DELETE FROM {} WHERE {}").format(sql.Identifier(MARTS_SCHEMA, t.name), sql.SQL(where)))
+        deleted[t.name] = cur.rowcount
+        _copy_in(cur, t, snap.files[t.name])
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(MARTS_SCHEMA, t.name)))
+    return deleted
+
+
+def _replace_all(cur, snap: _Snapshot, roles: RoleNames) -> tuple[dict[str, str], list[str], list[str]]:
+    """Inside the transaction, a whole publish: staging schema, COPY, row security, then the old schemas
+    dropped and the staging one renamed. Returns (rls tables, unfiltered tables, dropped dependents)."""
+    stage = sql.Identifier(STAGING_SCHEMA)
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(stage))
+    cur.execute(sql.SQL("CREATE SCHEMA {}").format(stage))
+    rls, unfiltered = {}, []
+    for t in snap.tables:
+        _create_table(cur, STAGING_SCHEMA, t, snap.files[t.name])
+        column = _secure_table(cur, STAGING_SCHEMA, t, roles, snap.regions)
+        if column:
+            rls[t.name] = column
+        else:
+            unfiltered.append(t.name)
+    dependents = _dependents_outside(cur)
+    if dependents:
+        log.warning("publishing drops views that depend on the previous marts: %s", dependents)
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ZH_SCHEMA)))
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(MARTS_SCHEMA)))
+    cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(stage, sql.Identifier(MARTS_SCHEMA)))
+    return rls, unfiltered, dependents
+
+
 def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_PREFIX,
-                     lock_timeout_s: int = 60) -> PostgresPublish:
-    """Publish every mart of ``warehouse`` to the PostgreSQL database at ``url`` in one transaction."""
+                     lock_timeout_s: int = 60, changes: Changes | None = None) -> PostgresPublish:
+    """Publish the marts of ``warehouse`` to the PostgreSQL database at ``url`` in one transaction: only
+    the months of ``changes`` when that is exact (module docstring), else every mart whole."""
     started = time.monotonic()
     roles = RoleNames(role_prefix)
+    token = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix=".pg_publish_", dir=warehouse.parent) as folder:
-        snap = _export(warehouse, Path(folder))
+        snap = _export(warehouse, Path(folder), changes, role_prefix)
         readers = roles.all(snap.regions)
         try:
             conn = psycopg2.connect(libpq_dsn(url), application_name="zengshou-publish")
@@ -345,31 +446,31 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
                 # A BI query holding a mart open delays the swap; give up (and roll back) rather than
                 # queue every other reader behind the swap for ever.
                 cur.execute(f"SET LOCAL lock_timeout = '{int(lock_timeout_s)}s'")
+                found = _published_mark(cur) if snap.months is not None else None
                 created = _ensure_roles(cur, readers)
                 for name in created:
                     cur.execute(sql.SQL("COMMENT ON ROLE {} IS %s").format(sql.Identifier(name)),
                                 ("zengshou BI reader group (NOLOGIN): grant it to login users",))
-                stage = sql.Identifier(STAGING_SCHEMA)
-                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(stage))
-                cur.execute(sql.SQL("CREATE SCHEMA {}").format(stage))
-                rls, unfiltered = {}, []
-                for t in snap.tables:
-                    _create_table(cur, STAGING_SCHEMA, t, snap.files[t.name])
-                    column = _secure_table(cur, STAGING_SCHEMA, t, roles, snap.regions)
-                    if column:
-                        rls[t.name] = column
-                    else:
-                        unfiltered.append(t.name)
-                dependents = _dependents_outside(cur)
-                if dependents:
-                    log.warning("publishing drops views that depend on the previous marts: %s", dependents)
-                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(ZH_SCHEMA)))
-                cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(MARTS_SCHEMA)))
-                cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(stage, sql.Identifier(MARTS_SCHEMA)))
+                if snap.months is not None and (found != changes.mark or created):
+                    # Not the database this warehouse last published (or a reader role went missing, so
+                    # its grants and policies did too): everything, from a whole export.
+                    why = ("a reader role was missing" if created else
+                           "the BI database's marts are not those this warehouse published last")
+                    snap = _export(warehouse, Path(folder), None, role_prefix)
+                    snap.reason = why
+                if snap.months is None:
+                    rls, unfiltered, dependents = _replace_all(cur, snap, roles)
+                    deleted: dict[str, int] = {}
+                else:
+                    deleted = _replace_months(cur, snap)
+                    rls = {t.name: t.region_columns[0] for t in snap.tables if t.region_columns}
+                    unfiltered, dependents = [t.name for t in snap.tables if not t.region_columns], []
                 cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS %s").format(sql.Identifier(MARTS_SCHEMA)),
-                            (f"zengshou 数据集市 / marts, published {time.strftime('%Y-%m-%d %H:%M:%S %z')}",))
-                _create_zh_views(cur, snap.tables)
-                _grant(cur, snap.tables, readers, roles.analyst)
+                            (f"zengshou 数据集市 / marts, published {time.strftime('%Y-%m-%d %H:%M:%S %z')}"
+                             f" (publish {token})",))
+                if snap.months is None:
+                    _create_zh_views(cur, snap.tables)
+                    _grant(cur, snap.tables, readers, roles.analyst)
                 _before_commit(cur)
             conn.commit()
         except psycopg2.Error as exc:
@@ -387,4 +488,6 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
         database=safe_url(url), tables={t.name: t.rows for t in snap.tables}, rls_tables=rls,
         unfiltered_tables=unfiltered, roles=readers, created_roles=created, dropped_dependents=dependents,
         seconds=time.monotonic() - started, restricted_tables=[t.name for t in snap.tables if t.restricted],
+        mode=MODE_WHOLE if snap.months is None else MODE_MONTHS, months=snap.months, reason=snap.reason,
+        rows_written=dict(snap.rows), rows_deleted=deleted, catalog=snap.catalog, mark=token,
     )
