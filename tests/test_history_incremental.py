@@ -1,8 +1,8 @@
 """Incremental equals full over a simulated history (issue 12 item 2): 15 monthly snapshots of the
 simulator (2022-01..2023-03, all 129 counties, with the HR platform tables and the monthly 以工代赈
 ledgers), loaded into raw once by the real loaders, then fed step by step — 11 months first, months 13,
-14 and 15 one at a time, and in between an older month arriving late, an earlier month re-exported with
-changed values, a back-dated HR correction and a restated 2022 ledger — each step planned by
+14 and 15 one at a time, and in between a restated 2022 ledger, a back-dated HR correction, an older
+month arriving late and an earlier month re-exported with changed values — each step planned by
 month_plan.plan_rebuild and built by `dbt run` with the planned months. After the last step every
 marts.* table equals, row for row, a full refresh of the same raw tables.
 
@@ -118,19 +118,23 @@ def steps(corrected_service: str) -> list[Step]:
         restore(con, LEDGER, ledger_of("2022-12"))
 
     ledger_2023 = "以工代赈 ledger 2023 changed"
+    # The order matters for the final comparison: a step that rebuilds a month also repairs whatever an
+    # earlier step left wrong in it, so the wide rebuilds (a whole 2022 ledger year, HR from 2022-11) come
+    # before the narrow ones they would otherwise mask (2022-11 after the late 2022-10, 2022-07 after the
+    # re-exported 2022-06), and every rule leaves months that no later step rebuilds.
     return [
-        Step("11 months of 2022, 2022-06 as first exported (first build)", first_state, None),
+        Step("11 months of 2022 (2022-10 late, 2022-06 as first exported): first build", first_state, None),
+        Step("the 2022 ledger restated (December file)", restate_2022_ledger,
+             [(m, "以工代赈 ledger 2022 changed") for m in MONTHS_2022 if m != "2022-10"]),
         Step("month 13 (2023-01) and its ledger", arrives("2023-01"), [("2023-01", "new month")]),
+        Step("an HR service back-dated from 2023-02-16 to 2022-11", correct_service,
+             [(m, "HR rows dated from 2022-11 changed") for m in ("2022-11", "2022-12", "2023-01")]),
         Step("2022-10 arrives late", arrives("2022-10", ledger=False),
              [("2022-10", "arrived after later months"),
               ("2022-11", "compares with 2022-10 (previous snapshot, early warnings)")]),
         Step("month 14 (2023-02) and its ledger; 2022-06 re-exported with changed values", reexport_june_and_month_14,
              [("2022-06", "re-exported"), ("2022-07", "compares with 2022-06 (previous snapshot, early warnings)"),
               ("2023-01", ledger_2023), ("2023-02", "new month")]),
-        Step("an HR service back-dated from 2023-02-16 to 2022-11", correct_service,
-             [(m, "HR rows dated from 2022-11 changed") for m in ("2022-11", "2022-12", "2023-01", "2023-02")]),
-        Step("the 2022 ledger restated (December file)", restate_2022_ledger,
-             [(m, "以工代赈 ledger 2022 changed") for m in MONTHS_2022]),
         Step("month 15 (2023-03) and its ledger", arrives("2023-03"),
              [("2023-01", ledger_2023), ("2023-02", ledger_2023), ("2023-03", "new month")]),
     ]
