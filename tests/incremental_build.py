@@ -2,7 +2,8 @@
 (the HR known-answer scenario) and tests/test_history_incremental.py (a simulated 15-month history).
 
 Both work at the dbt level: they set the raw tables of a warehouse copy by SQL to what the loads would
-have left at each step (the loaders are tested elsewhere), plan the step with month_plan, build the
+have left at each step (the loaders are tested elsewhere) and record those loads in meta.load_batches
+as the loader would, plan the step with month_plan, build the
 planned months with `dbt run`, record the build, and finally compare every marts.* table with a full
 refresh of the same raw tables.
 """
@@ -42,12 +43,42 @@ def run_dbt(env: dict[str, str], target: Path, command: str, *args: str) -> None
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
+# The file sources whose raw rows the steps set by SQL: (loader source, raw table, its partition key as the
+# loader records it in meta.load_batches).
+FILE_PARTITIONS = (
+    ("monitoring.members", "raw.monitoring_members", "strftime(as_of_month, '%Y-%m')"),
+    ("monitoring.households", "raw.monitoring_households", "strftime(as_of_month, '%Y-%m')"),
+    ("relief.projects", "raw.relief_projects", "cast(report_year AS VARCHAR) || '/' || report_file"),
+)
+
+
+def record_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Make meta.load_batches say what the loader would have recorded for the raw rows a step set by SQL:
+    a partition no longer in raw never landed (its batches go), and a partition whose rows come from
+    another batch than its latest published one had that batch published now. month_plan reads the
+    batches of the file partitions there, not in the raw tables."""
+    for source, table, partition in FILE_PARTITIONS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _in_raw AS SELECT {partition} AS p, batch_id AS b, count(*) AS n"
+                    f" FROM {table} GROUP BY ALL")
+        assert con.execute("SELECT count(*) - count(DISTINCT p) FROM _in_raw").fetchone() == (0,), \
+            f"{table}: a partition holds rows of two batches, which no load leaves"
+        con.execute("DELETE FROM meta.load_batches WHERE source = ? AND partition_key NOT IN (SELECT p FROM _in_raw)",
+                    [source])
+        con.execute(
+            "INSERT INTO meta.load_batches (batch_id, source, partition_key, rows_read, rows_loaded, rows_quarantined,"
+            " status) SELECT r.b, ?, r.p, r.n, r.n, 0, 'published' FROM _in_raw AS r WHERE r.b IS DISTINCT FROM"
+            " (SELECT arg_max(l.batch_id, l.loaded_at) FROM meta.load_batches AS l"
+            "  WHERE l.source = ? AND l.partition_key = r.p AND l.status = 'published')", [source, source])
+        con.execute("DROP TABLE _in_raw")
+
+
 def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, digest: str,
                change: Change) -> list[tuple[str, str]] | None:
     """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`), record the build as
     the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None: everything)."""
     with duckdb.connect(str(warehouse)) as con:
         change(con)
+        record_loads(con)
         plan = plan_rebuild(con, digest)
     run_dbt(env, target, "run", *plan.dbt_args())
     with duckdb.connect(str(warehouse)) as con:

@@ -141,3 +141,36 @@ def test_zengshou_run_rebuilds_a_reexported_year_end_and_what_compares_with_it(h
     assert res.returncode == 0, res.tail()
     assert "rebuilt every month (asked for: --full-refresh)" in res.stdout, res.tail()
     assert marts_differences(scenario.warehouse, hr_run.warehouse) == []
+
+
+def test_the_months_and_ledgers_a_plan_compares_are_the_latest_published_batches() -> None:
+    """month_plan reads each file partition's batch from meta.load_batches (not the raw rows): the latest
+    published batch of the partition, a rejected batch changing nothing, and a published batch that left
+    no row meaning the partition has no rows (as the raw table would show). Rows written by hand."""
+    from dagster_project.ingest.warehouse import DDL
+    from dagster_project.month_plan import _current_inputs
+
+    con = duckdb.connect()
+    con.execute(DDL)
+    rows = [  # (batch, source, partition, rows loaded, status, loaded at)
+        ("M1", "monitoring.members", "2023-01", 10, "published", "2023-02-01 08:00"),
+        ("M1b", "monitoring.members", "2023-01", 0, "rejected", "2023-02-02 08:00"),   # rejected: M1 stays
+        ("M2", "monitoring.members", "2023-02", 10, "published", "2023-03-01 08:00"),
+        ("M2b", "monitoring.members", "2023-02", 0, "published", "2023-03-02 08:00"),  # an empty export: gone
+        ("M3", "monitoring.members", "2023-03", 10, "published", "2023-04-01 08:00"),
+        ("M3b", "monitoring.members", "2023-03", 12, "published", "2023-04-02 08:00"),  # re-exported
+        ("H1", "monitoring.households", "2023-01", 4, "published", "2023-02-01 08:00"),
+        ("H3", "monitoring.households", "2023-03", 4, "published", "2023-04-01 08:00"),
+        ("R1", "relief.projects", "2022/2022-11.csv", 3, "published", "2022-12-01 08:00"),
+        ("R2", "relief.projects", "2022/2022-12.csv", 3, "published", "2023-01-01 08:00"),
+        ("R2b", "relief.projects", "2022/2022-12.csv", 3, "published", "2023-02-01 08:00"),  # restated
+        ("R3", "relief.projects", "2023/2023-01.csv", 3, "rejected", "2023-02-01 08:00"),
+        ("J", "hr_platform.jobseeker", None, 5, "published", "2023-02-01 08:00"),
+    ]
+    con.executemany("INSERT INTO meta.load_batches (batch_id, source, partition_key, rows_read, rows_loaded,"
+                    " rows_quarantined, status, loaded_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                    [(b, s, p, n, n, st, at) for b, s, p, n, st, at in rows])
+    current = _current_inputs(con)
+    assert current["months"] == [(D(2023, 1, 1), "M1", "H1"), (D(2023, 3, 1), "M3b", "H3")]
+    assert sorted(current["relief"]) == [("2022", "R1,R2b")]
+    assert _current_inputs(duckdb.connect()) == {"months": [], "relief": []}  # nothing ever loaded
