@@ -3,8 +3,9 @@
 The marts are incremental by snapshot month (dbt/macros/rebuild_months.sql): a build recomputes the
 months of the dbt var ``rebuild_months`` and keeps the others. This module works that list out, once,
 for every path that builds the marts (the transform asset, whether `zengshou run` or the
-``marts_after_loads`` sensor started it), by comparing the raw tables with what the marts were last
-built from (recorded in ``meta`` after every successful whole build):
+``marts_after_loads`` sensor started it), by comparing what the raw tables hold (the file batches
+recorded in meta.load_batches, the HR rows themselves) with what the marts were last built from
+(recorded in ``meta`` after every successful whole build):
 
   directly changed months
     a monitoring month whose members or households batch is new or different (a new month, a month
@@ -145,17 +146,32 @@ def _hr_rows_sql(table: str) -> str:
             f" cast({least} as date) AS affects_from FROM raw.hr_{table} AS t")
 
 
+# The batch each file partition's raw rows come from: the latest published batch of the partition (a
+# published file batch replaces its partition in the same transaction that records it), unless it left
+# no row (then the partition has none in raw). Read from meta.load_batches, which grows by one row per
+# file loaded, instead of scanning raw.monitoring_* (every member row of every month) on each run.
+_PUBLISHED = ("SELECT source, partition_key, batch_id FROM meta.load_batches"
+              " WHERE status = 'published' AND partition_key IS NOT NULL"
+              " QUALIFY row_number() OVER (PARTITION BY source, partition_key ORDER BY loaded_at DESC, rowid DESC) = 1"
+              " AND rows_loaded > 0")
+
+
 def _current_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    def batches(table: str) -> str:
-        return (f"SELECT cast(substr(cast(as_of_month as varchar), 1, 10) as date) AS m,"
-                f" string_agg(DISTINCT batch_id, ',' ORDER BY batch_id) AS b FROM {table} GROUP BY 1")
+    """Per snapshot month its members and households batch, per ledger year its ledger files' batches
+    (each list as the raw tables hold them), from meta.load_batches."""
+    if not _has(con, "meta", "load_batches"):
+        return {"months": [], "relief": []}
+
+    def batches(source: str) -> str:
+        return (f"SELECT cast(partition_key || '-01' as date) AS m, batch_id AS b FROM ({_PUBLISHED})"
+                f" WHERE source = '{source}'")
 
     months = con.execute(
-        f"SELECT coalesce(m.m, h.m), m.b, h.b FROM ({batches('raw.monitoring_members')}) AS m"
-        f" FULL OUTER JOIN ({batches('raw.monitoring_households')}) AS h ON h.m = m.m"
-        " WHERE coalesce(m.m, h.m) IS NOT NULL ORDER BY 1").fetchall()
-    relief = con.execute("SELECT cast(report_year as varchar), string_agg(DISTINCT batch_id, ',' ORDER BY batch_id)"
-                         " FROM raw.relief_projects GROUP BY 1").fetchall()
+        f"SELECT coalesce(m.m, h.m), m.b, h.b FROM ({batches('monitoring.members')}) AS m"
+        f" FULL OUTER JOIN ({batches('monitoring.households')}) AS h ON h.m = m.m ORDER BY 1").fetchall()
+    relief = con.execute(f"SELECT split_part(partition_key, '/', 1),"
+                         f" string_agg(DISTINCT batch_id, ',' ORDER BY batch_id)"
+                         f" FROM ({_PUBLISHED}) WHERE source = 'relief.projects' GROUP BY 1").fetchall()
     return {"months": months, "relief": relief}
 
 

@@ -102,6 +102,7 @@ LONGEST_FIRST = (
     "tests/knownanswer/test_scorecard.py",
     "tests/knownanswer/test_cli_errors.py",
     "tests/test_demo_end_to_end.py",  # demo_pipeline
+    "tests/test_history_incremental.py",  # its own 15-month history (≈ 2 min CPU in its module fixture)
     "tests/knownanswer_hr/",  # hr_run (+ its copy hr_run_tolerant)
     "tests/test_report.py",
     "tests/knownanswer/test_bad_rows.py",

@@ -14,66 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.month_plan import config_digest, months_rebuilt, plan_rebuild, record_rebuild
-from tests.knownanswer.pipeline import REPO_ROOT, TEST_SALT
+from dagster_project.month_plan import config_digest, months_rebuilt, plan_rebuild
+from tests.incremental_build import RAW_MONTHLY, build_step, keep, marts_differences, restore, run_dbt
+from tests.incremental_build import month_of as _month_of
+from tests.knownanswer.pipeline import TEST_SALT
 
 from .conftest import Published
 
 D = dt.date
-RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
 DIGEST = config_digest(TEST_SALT, 0.05)
-
-
-def _month_of(column: str, month: str) -> str:
-    return f"substr(cast({column} as varchar), 1, 7) = '{month}'"
-
-
-def _dbt(env: dict[str, str], target: Path, *args: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "dagster_project.dbt_cli", "run", "--target-path", str(target),
-                           *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-
-
-def _step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, change) -> list[tuple[str, str]] | None:
-    """Apply ``change`` to the raw tables, plan, build the planned months, record. Returns the plan's
-    (month, reason) list (None: everything)."""
-    with duckdb.connect(str(warehouse)) as con:
-        change(con)
-        plan = plan_rebuild(con, DIGEST)
-    _dbt(env, target, *plan.dbt_args())
-    with duckdb.connect(str(warehouse)) as con:
-        record_rebuild(con, plan, run_id)
-        assert [(m, r) for m, r in months_rebuilt(con, run_id)] == (
-            [(None, f"every month: {plan.everything}")] if plan.months is None
-            else [(m.month, m.reason) for m in plan.months])
-    return None if plan.months is None else [(f"{m.month:%Y-%m}", m.reason) for m in plan.months]
-
-
-def _marts_differences(a: Path, b: Path) -> list[str]:
-    out = []
-    with duckdb.connect(str(a), read_only=True) as con:
-        con.execute(f"ATTACH '{b}' AS full_build (READ_ONLY)")
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
-            " AND table_schema = 'marts' ORDER BY 1").fetchall()]
-        assert len(tables) >= 15, tables
-        for t in tables:
-            n_inc = con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0]
-            n_full = con.execute(f"SELECT count(*) FROM full_build.marts.{t}").fetchone()[0]
-            only_inc = con.execute(f"SELECT count(*) FROM (SELECT * FROM marts.{t} EXCEPT ALL"
-                                   f" SELECT * FROM full_build.marts.{t})").fetchone()[0]
-            only_full = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.marts.{t} EXCEPT ALL"
-                                    f" SELECT * FROM marts.{t})").fetchone()[0]
-            if (n_inc, only_inc, only_full) != (n_full, 0, 0):
-                out.append(f"marts.{t}: {n_inc} rows incremental, {n_full} full; {only_inc} only incremental, "
-                           f"{only_full} only full")
-    return out
 
 
 def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -> None:
@@ -85,13 +38,7 @@ def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -
     target = tmp_path / "target"
 
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("CREATE SCHEMA keep")
-        for t in (*RAW_MONITORING_AND_LEDGER, "raw.hr_training_record"):
-            con.execute(f"CREATE TABLE keep.{t.split('.')[1]} AS SELECT * FROM {t}")
-
-    def restore(con: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
-        con.execute(f"DELETE FROM {table} WHERE {where}")
-        con.execute(f"INSERT INTO {table} SELECT * FROM keep.{table.split('.')[1]} WHERE {where}")
+        keep(con, (*RAW_MONITORING_AND_LEDGER, "raw.hr_training_record"))
 
     def start(con: duckdb.DuckDBPyConnection) -> None:
         # only 2022-03, as an earlier export (other batch, other values); the 2023 ledger in an earlier
@@ -131,17 +78,17 @@ def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -
         ("nothing new", lambda con: None, []),
     ]
     for i, (name, change, expected) in enumerate(steps):
-        months = _step(warehouse, env, target, f"{tmp_path.name}-step-{i}", change)
+        months = build_step(warehouse, env, target, f"{tmp_path.name}-step-{i}", DIGEST, change)
         assert months == expected, f"{name}: planned {months}"
 
     # the same raw tables, every month rebuilt from scratch
     full = tmp_path / "full" / "zengshou.duckdb"
     full.parent.mkdir()
     shutil.copy(warehouse, full)
-    _dbt(hr_run.scenario.env(ZENGSHOU_WAREHOUSE=str(full)), tmp_path / "target-full", "--full-refresh")
-    assert _marts_differences(warehouse, full) == []
+    run_dbt(hr_run.scenario.env(ZENGSHOU_WAREHOUSE=str(full)), tmp_path / "target-full", "run", "--full-refresh")
+    assert marts_differences(warehouse, full) == []
     # and the raw tables are the scenario's again: the published marts are what the full run built
-    assert _marts_differences(warehouse, hr_run.warehouse) == []
+    assert marts_differences(warehouse, hr_run.warehouse) == []
 
 
 RAW_MONITORING_AND_LEDGER = (*RAW_MONTHLY, "raw.relief_projects")
@@ -188,9 +135,42 @@ def test_zengshou_run_rebuilds_a_reexported_year_end_and_what_compares_with_it(h
         assert [(f"{m:%Y-%m}", r) for m, r in months_rebuilt(con)] == [
             ("2022-12", "re-exported"), ("2023-02", "compares with 2022-12 (prior year-end)"),
             ("2023-03", "compares with 2022-12 (prior year-end)")]
-    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
+    assert marts_differences(scenario.warehouse, hr_run.warehouse) == []
 
     res = run_cli(["run", "--full-refresh"], scenario.env())
     assert res.returncode == 0, res.tail()
     assert "rebuilt every month (asked for: --full-refresh)" in res.stdout, res.tail()
-    assert _marts_differences(scenario.warehouse, hr_run.warehouse) == []
+    assert marts_differences(scenario.warehouse, hr_run.warehouse) == []
+
+
+def test_the_months_and_ledgers_a_plan_compares_are_the_latest_published_batches() -> None:
+    """month_plan reads each file partition's batch from meta.load_batches (not the raw rows): the latest
+    published batch of the partition, a rejected batch changing nothing, and a published batch that left
+    no row meaning the partition has no rows (as the raw table would show). Rows written by hand."""
+    from dagster_project.ingest.warehouse import DDL
+    from dagster_project.month_plan import _current_inputs
+
+    con = duckdb.connect()
+    con.execute(DDL)
+    rows = [  # (batch, source, partition, rows loaded, status, loaded at)
+        ("M1", "monitoring.members", "2023-01", 10, "published", "2023-02-01 08:00"),
+        ("M1b", "monitoring.members", "2023-01", 0, "rejected", "2023-02-02 08:00"),   # rejected: M1 stays
+        ("M2", "monitoring.members", "2023-02", 10, "published", "2023-03-01 08:00"),
+        ("M2b", "monitoring.members", "2023-02", 0, "published", "2023-03-02 08:00"),  # an empty export: gone
+        ("M3", "monitoring.members", "2023-03", 10, "published", "2023-04-01 08:00"),
+        ("M3b", "monitoring.members", "2023-03", 12, "published", "2023-04-02 08:00"),  # re-exported
+        ("H1", "monitoring.households", "2023-01", 4, "published", "2023-02-01 08:00"),
+        ("H3", "monitoring.households", "2023-03", 4, "published", "2023-04-01 08:00"),
+        ("R1", "relief.projects", "2022/2022-11.csv", 3, "published", "2022-12-01 08:00"),
+        ("R2", "relief.projects", "2022/2022-12.csv", 3, "published", "2023-01-01 08:00"),
+        ("R2b", "relief.projects", "2022/2022-12.csv", 3, "published", "2023-02-01 08:00"),  # restated
+        ("R3", "relief.projects", "2023/2023-01.csv", 3, "rejected", "2023-02-01 08:00"),
+        ("J", "hr_platform.jobseeker", None, 5, "published", "2023-02-01 08:00"),
+    ]
+    con.executemany("INSERT INTO meta.load_batches (batch_id, source, partition_key, rows_read, rows_loaded,"
+                    " rows_quarantined, status, loaded_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                    [(b, s, p, n, n, st, at) for b, s, p, n, st, at in rows])
+    current = _current_inputs(con)
+    assert current["months"] == [(D(2023, 1, 1), "M1", "H1"), (D(2023, 3, 1), "M3b", "H3")]
+    assert sorted(current["relief"]) == [("2022", "R1,R2b")]
+    assert _current_inputs(duckdb.connect()) == {"months": [], "relief": []}  # nothing ever loaded

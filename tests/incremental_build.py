@@ -1,0 +1,129 @@
+"""Shared by the incremental-equals-full tests (issue 12 item 2): tests/knownanswer_hr/test_incremental.py
+(the HR known-answer scenario) and tests/test_history_incremental.py (a simulated 15-month history).
+
+Both work at the dbt level: they set the raw tables of a warehouse copy by SQL to what the loads would
+have left at each step (the loaders are tested elsewhere) and record those loads in meta.load_batches
+as the loader would, plan the step with month_plan, build the
+planned months with `dbt run`, record the build, and finally compare every marts.* table with a full
+refresh of the same raw tables.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.month_plan import months_rebuilt, plan_rebuild, record_rebuild
+from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+
+REPO_ROOT = DBT_PROJECT_DIR.parent
+DBT = Path(sys.executable).with_name("dbt")  # this environment's, as resources.dbt_executable()
+RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
+
+Change = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def month_of(column: str, month: str) -> str:
+    """SQL condition: ``column`` (a date, or a 'YYYY-MM…' text) lies in ``month`` ('YYYY-MM')."""
+    return f"substr(cast({column} as varchar), 1, 7) = '{month}'"
+
+
+def run_dbt(env: dict[str, str], target: Path, command: str, *args: str) -> None:
+    """``dbt <command>`` on the warehouse of ``env``, with the HMAC pads of its settings in dbt's environment
+    (what dagster_project.dbt_cli does, without that module's imports: importing Dagster and dagster-dbt
+    again in every step's subprocess cost ≈ 9 s of CPU, more than the dbt run of a month)."""
+    full_env = {**env, **load_settings(env).dbt_env()}
+    proc = subprocess.run([str(DBT), command, "--target-path", str(target), *args,
+                           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+                          env=full_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+# The file sources whose raw rows the steps set by SQL: (loader source, raw table, its partition key as the
+# loader records it in meta.load_batches).
+FILE_PARTITIONS = (
+    ("monitoring.members", "raw.monitoring_members", "strftime(as_of_month, '%Y-%m')"),
+    ("monitoring.households", "raw.monitoring_households", "strftime(as_of_month, '%Y-%m')"),
+    ("relief.projects", "raw.relief_projects", "cast(report_year AS VARCHAR) || '/' || report_file"),
+)
+
+
+def record_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Make meta.load_batches say what the loader would have recorded for the raw rows a step set by SQL:
+    a partition no longer in raw never landed (its batches go), and a partition whose rows come from
+    another batch than its latest published one had that batch published now. month_plan reads the
+    batches of the file partitions there, not in the raw tables."""
+    for source, table, partition in FILE_PARTITIONS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _in_raw AS SELECT {partition} AS p, batch_id AS b, count(*) AS n"
+                    f" FROM {table} GROUP BY ALL")
+        assert con.execute("SELECT count(*) - count(DISTINCT p) FROM _in_raw").fetchone() == (0,), \
+            f"{table}: a partition holds rows of two batches, which no load leaves"
+        con.execute("DELETE FROM meta.load_batches WHERE source = ? AND partition_key NOT IN (SELECT p FROM _in_raw)",
+                    [source])
+        con.execute(
+            "INSERT INTO meta.load_batches (batch_id, source, partition_key, rows_read, rows_loaded, rows_quarantined,"
+            " status) SELECT r.b, ?, r.p, r.n, r.n, 0, 'published' FROM _in_raw AS r WHERE r.b IS DISTINCT FROM"
+            " (SELECT arg_max(l.batch_id, l.loaded_at) FROM meta.load_batches AS l"
+            "  WHERE l.source = ? AND l.partition_key = r.p AND l.status = 'published')", [source, source])
+        con.execute("DROP TABLE _in_raw")
+
+
+def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, digest: str,
+               change: Change) -> list[tuple[str, str]] | None:
+    """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`), record the build as
+    the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None: everything)."""
+    with duckdb.connect(str(warehouse)) as con:
+        change(con)
+        record_loads(con)
+        plan = plan_rebuild(con, digest)
+    run_dbt(env, target, "run", *plan.dbt_args())
+    with duckdb.connect(str(warehouse)) as con:
+        record_rebuild(con, plan, run_id)
+        assert list(months_rebuilt(con, run_id)) == (
+            [(None, f"every month: {plan.everything}")] if plan.months is None
+            else [(m.month, m.reason) for m in plan.months])
+    return None if plan.months is None else [(f"{m.month:%Y-%m}", m.reason) for m in plan.months]
+
+
+def keep(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Copy the raw tables as they are (the final state) into schema ``keep``, for ``restore``."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS keep")
+    for t in tables:
+        con.execute(f"CREATE OR REPLACE TABLE keep.{t.split('.')[1]} AS SELECT * FROM {t}")
+
+
+def restore(con: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
+    """The rows of ``table`` matching ``where`` become those of the kept final state (a load arriving)."""
+    con.execute(f"DELETE FROM {table} WHERE {where}")
+    con.execute(f"INSERT INTO {table} SELECT * FROM keep.{table.split('.')[1]} WHERE {where}")
+
+
+def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+        " AND table_schema = 'marts' ORDER BY 1").fetchall()]
+
+
+def marts_differences(a: Path, b: Path) -> list[str]:
+    """Every marts.* table of warehouse ``a`` against the same table of ``b``: row counts and EXCEPT ALL
+    both ways; one line per table that differs (an empty list: identical, row for row)."""
+    out = []
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute(f"ATTACH '{b}' AS full_build (READ_ONLY)")
+        tables = marts_tables(con)
+        assert len(tables) >= 15, tables
+        for t in tables:
+            n_inc = con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0]
+            n_full = con.execute(f"SELECT count(*) FROM full_build.marts.{t}").fetchone()[0]
+            only_inc = con.execute(f"SELECT count(*) FROM (SELECT * FROM marts.{t} EXCEPT ALL"
+                                   f" SELECT * FROM full_build.marts.{t})").fetchone()[0]
+            only_full = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.marts.{t} EXCEPT ALL"
+                                    f" SELECT * FROM marts.{t})").fetchone()[0]
+            if (n_inc, only_inc, only_full) != (n_full, 0, 0):
+                out.append(f"marts.{t}: {n_inc} rows incremental, {n_full} full; {only_inc} only incremental, "
+                           f"{only_full} only full")
+    return out
