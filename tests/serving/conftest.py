@@ -105,6 +105,16 @@ class BiDatabase:
         return psycopg2.connect(host=parsed.host, port=parsed.port, dbname=parsed.database,
                                 user=user or parsed.username, password=password or parsed.password)
 
+    def rows(self, query: str, user: str | None = None, password: str | None = None) -> list[tuple]:
+        """``query``'s rows, as the publishing user or as ``user`` (a reader login)."""
+        conn = self.connect(user, password)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
     def login_member_of(self, group: str | None) -> tuple[str, str]:
         """A login user that is a member of ``group`` (how an administrator hands a role out)."""
         user, password = f"{self.prefix}_u{secrets.token_hex(3)}", secrets.token_hex(12)

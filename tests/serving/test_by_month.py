@@ -320,37 +320,28 @@ def test_reader_holding_the_file_keeps_its_snapshot_during_a_months_publish(hist
 # PostgreSQL
 
 
-def _pg(bi: BiDatabase, query: str, user: tuple[str, str] | None = None) -> list[tuple]:
-    conn = bi.connect(*(user or ()))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
 
 def _pg_security(bi: BiDatabase) -> list:
     """Everything a publish sets up besides the rows: policies, grants, RLS flags, comments, views."""
     return [
-        _pg(bi, "SELECT tablename, policyname, roles::text, cmd, qual FROM pg_policies WHERE schemaname = 'marts'"
+        bi.rows("SELECT tablename, policyname, roles::text, cmd, qual FROM pg_policies WHERE schemaname = 'marts'"
                 " ORDER BY 1, 2"),
-        _pg(bi, "SELECT grantee, table_schema, table_name, privilege_type FROM information_schema.role_table_grants"
+        bi.rows("SELECT grantee, table_schema, table_name, privilege_type FROM information_schema.role_table_grants"
                 " WHERE table_schema IN ('marts', 'marts_zh') ORDER BY 1, 2, 3, 4"),
-        _pg(bi, "SELECT c.relname, c.relrowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        bi.rows("SELECT c.relname, c.relrowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE n.nspname = 'marts' ORDER BY 1"),
-        _pg(bi, "SELECT n.nspname, c.relname, a.attname, col_description(c.oid, a.attnum),"
+        bi.rows("SELECT n.nspname, c.relname, a.attname, col_description(c.oid, a.attnum),"
                 " obj_description(c.oid, 'pg_class') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
                 " WHERE n.nspname IN ('marts', 'marts_zh') ORDER BY 1, 2, 3"),
-        _pg(bi, "SELECT viewname, definition FROM pg_views WHERE schemaname = 'marts_zh' ORDER BY 1"),
-        _pg(bi, "SELECT nspname, array_agg(DISTINCT acl::text) FROM pg_namespace, unnest(nspacl) acl"
+        bi.rows("SELECT viewname, definition FROM pg_views WHERE schemaname = 'marts_zh' ORDER BY 1"),
+        bi.rows("SELECT nspname, array_agg(DISTINCT acl::text) FROM pg_namespace, unnest(nspacl) acl"
                 " WHERE nspname IN ('marts', 'marts_zh') GROUP BY 1 ORDER BY 1"),
     ]
 
 
 def _pg_rows(bi: BiDatabase) -> dict[str, list]:
-    return {t: sorted(_pg(bi, f"SELECT * FROM marts.{t}"), key=repr) for t in TABLES}
+    return {t: sorted(bi.rows(f"SELECT * FROM marts.{t}"), key=repr) for t in TABLES}
 
 
 @pytest.mark.postgres
@@ -358,8 +349,8 @@ def test_postgres_months_publish_writes_the_changed_months_only(history: Path, b
     first = publish_pg(history, bi_db)
     assert first.mode == "whole" and sum(first.rows_written.values()) == 35
     security = _pg_security(bi_db)
-    may = _pg(bi_db, "SELECT xmin::text, * FROM marts.kpi_scorecard WHERE as_of_month = '2023-05-01' ORDER BY 1")
-    year_2022 = _pg(bi_db, "SELECT xmin::text, * FROM marts.fct_employment_duration WHERE year = 2022 ORDER BY 1")
+    may = bi_db.rows("SELECT xmin::text, * FROM marts.kpi_scorecard WHERE as_of_month = '2023-05-01' ORDER BY 1")
+    year_2022 = bi_db.rows("SELECT xmin::text, * FROM marts.fct_employment_duration WHERE year = 2022 ORDER BY 1")
     rebuild_june(history)
     record_build(history, "run-2", [JUNE])
 
@@ -369,19 +360,20 @@ def test_postgres_months_publish_writes_the_changed_months_only(history: Path, b
     assert published.created_roles == [] and published.dropped_dependents == []
     assert published.rls_tables["kpi_scorecard"] == "region_code"
     # Untouched rows are the very same row versions (xmin: the transaction that wrote them).
-    assert _pg(bi_db, "SELECT xmin::text, * FROM marts.kpi_scorecard WHERE as_of_month = '2023-05-01'"
+    assert bi_db.rows("SELECT xmin::text, * FROM marts.kpi_scorecard WHERE as_of_month = '2023-05-01'"
                       " ORDER BY 1") == may
-    assert _pg(bi_db, "SELECT xmin::text, * FROM marts.fct_employment_duration WHERE year = 2022"
+    assert bi_db.rows("SELECT xmin::text, * FROM marts.fct_employment_duration WHERE year = 2022"
                       " ORDER BY 1") == year_2022
     # Roles, grants, policies, comments and views exactly as the whole publish left them.
     assert _pg_security(bi_db) == security
-    assert _pg(bi_db, "SELECT as_of_month, count(*), round(sum(actual_value)::numeric, 4)::float8"
+    assert bi_db.rows("SELECT as_of_month, count(*), round(sum(actual_value)::numeric, 4)::float8"
                       " FROM marts.kpi_scorecard GROUP BY 1 ORDER BY 1") == [
         (MAY, 6, pytest.approx(2.4)), (JUNE, 11, pytest.approx(7.8814))]
     kunming = bi_db.login_member_of(f"{bi_db.prefix}_pref_530100")
-    assert sorted(_pg(bi_db, "SELECT project_id FROM marts.fct_relief_wage_ratio", kunming)) == [("P-001",), ("P-004",)]
-    assert _pg(bi_db, "SELECT count(*) FROM marts_zh.kpi_scorecard WHERE \"快照月份\" = '2023-06-01'",
-               kunming) == [(6,)]                                       # 530100/102/103 × 2 KPIs
+    assert sorted(bi_db.rows("SELECT project_id FROM marts.fct_relief_wage_ratio", *kunming)) == [
+        ("P-001",), ("P-004",)]
+    assert bi_db.rows("SELECT count(*) FROM marts_zh.kpi_scorecard WHERE \"快照月份\" = '2023-06-01'",
+                      *kunming) == [(6,)]                               # 530100/102/103 × 2 KPIs
 
     # Equal to a whole publish of the same warehouse: rows, and everything around them.
     months_rows = _pg_rows(bi_db)
@@ -408,12 +400,12 @@ def test_postgres_months_publish_failing_midway_rolls_back(history: Path, bi_db:
     with pytest.raises(pg_publish.PublishError, match="rolled back"):
         publish_pg(history, bi_db)
     assert _pg_rows(bi_db) == before
-    assert _pg(bi_db, "SELECT person_key, months_worked FROM marts.fct_employment_duration WHERE year = 2023"
+    assert bi_db.rows("SELECT person_key, months_worked FROM marts.fct_employment_duration WHERE year = 2023"
                       " ORDER BY 1") == [("a" * 64, 6), ("b" * 64, 0), ("c" * 64, 12)]
     # Fixed, the next publish still takes the months (the database is as this warehouse left it).
     rebuild_june(history)
     assert publish_pg(history, bi_db).mode == "months"
-    assert _pg(bi_db, "SELECT count(*) FROM marts.fct_employment_duration WHERE year = 2023") == [(4,)]
+    assert bi_db.rows("SELECT count(*) FROM marts.fct_employment_duration WHERE year = 2023") == [(4,)]
 
 
 @pytest.mark.postgres
@@ -564,11 +556,11 @@ def test_restricted_month_list_keeps_its_row_security_in_a_months_publish(histor
     assert published.mode == "months" and "fct_early_warning" in published.restricted_tables
     assert (published.rows_deleted["fct_early_warning"], published.rows_written["fct_early_warning"]) == (4, 3)
     wuhua = bi_db.login_member_of(f"{bi_db.prefix}_county_530102")
-    assert _pg(bi_db, "SELECT person_no, reason FROM marts.fct_early_warning", wuhua) == [
+    assert bi_db.rows("SELECT person_no, reason FROM marts.fct_early_warning", *wuhua) == [
         ("530102001000001101", "stalled")]
     analyst = bi_db.login_member_of(f"{bi_db.prefix}_analyst")
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        _pg(bi_db, "SELECT count(*) FROM marts.fct_early_warning", analyst)
+        bi_db.rows("SELECT count(*) FROM marts.fct_early_warning", *analyst)
     served = publish_file(history)
     assert served.mode == "months" and served.withheld == ("fct_early_warning",)
     assert "fct_early_warning" not in served.rows_written and served.rows_written["fct_early_warning_counts"] == 9

@@ -25,22 +25,13 @@ def _publish(warehouse: Path, bi: BiDatabase):
     return publish_postgres(warehouse, bi.url, role_prefix=bi.prefix)
 
 
-def _rows(bi: BiDatabase, query: str, user: str | None = None, password: str | None = None) -> list[tuple]:
-    conn = bi.connect(user, password)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
 
 def _state(bi: BiDatabase) -> tuple:
     """What a reader sees: row counts, a checksum of the scorecard and the Chinese view's columns."""
     return (
-        _rows(bi, "SELECT count(*), round(sum(actual_value)::numeric, 6) FROM marts.kpi_scorecard")[0],
-        _rows(bi, "SELECT count(*) FROM marts.fct_relief_wage_ratio")[0],
-        _rows(bi, "SELECT count(*) FROM marts_zh.kpi_scorecard")[0],
+        bi.rows("SELECT count(*), round(sum(actual_value)::numeric, 6) FROM marts.kpi_scorecard")[0],
+        bi.rows("SELECT count(*) FROM marts.fct_relief_wage_ratio")[0],
+        bi.rows("SELECT count(*) FROM marts_zh.kpi_scorecard")[0],
     )
 
 
@@ -51,8 +42,8 @@ def test_publish_types_views_and_comments(warehouse: Path, bi_db: BiDatabase) ->
                                     "fct_employment_duration": "county_code", "fct_income_growth": "county_code",
                                     "fct_relief_wage_ratio": "county_code"}
     assert "password" not in published.database and ":***@" in published.database
-    types = dict(((t, c), d) for t, c, d in _rows(bi_db, (
-        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'marts'")))
+    types = dict(((t, c), d) for t, c, d in bi_db.rows(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'marts'"))
     assert types[("kpi_scorecard", "actual_value")] == "double precision"
     assert types[("kpi_scorecard", "as_of_month")] == "date"
     assert types[("kpi_scorecard", "region_code")] == "text"
@@ -60,21 +51,21 @@ def test_publish_types_views_and_comments(warehouse: Path, bi_db: BiDatabase) ->
     assert types[("fct_employment_duration", "months_worked")] == "integer"
     assert types[("fct_income_growth", "wage_income_yuan")] == "numeric"
     # Values survive the COPY round trip: NULLs, decimals, booleans, Chinese text.
-    assert _rows(bi_db, "SELECT wage_income_yuan, prior_year_wage_income_yuan, household_type FROM"
+    assert bi_db.rows("SELECT wage_income_yuan, prior_year_wage_income_yuan, household_type FROM"
                         " marts.fct_income_growth ORDER BY county_code") == [
         (pytest.approx(12000.50), pytest.approx(10000.00), "脱贫户"), (pytest.approx(9000.00), None, "脱贫户")]
     # Chinese column names on the views, and the dbt descriptions as comments on tables and views.
-    zh = _rows(bi_db, 'SELECT "地区代码", "指标代码", "实际值", "状态" FROM marts_zh.kpi_scorecard'
+    zh = bi_db.rows('SELECT "地区代码", "指标代码", "实际值", "状态" FROM marts_zh.kpi_scorecard'
                       " WHERE \"地区代码\" = '530302' AND \"指标代码\" = '第一季度完成年度就业目标进度'")
     assert zh == [("530302", "第一季度完成年度就业目标进度", pytest.approx(0.5302), "未达标")]  # SPEC §2.2 labels
-    levels = {r[0] for r in _rows(bi_db, 'SELECT DISTINCT "地区层级" FROM marts_zh.dim_region')}
+    levels = {r[0] for r in bi_db.rows('SELECT DISTINCT "地区层级" FROM marts_zh.dim_region')}
     assert levels == {"省", "州市", "县市区"}
-    assert _rows(bi_db, "SELECT DISTINCT status FROM marts.kpi_scorecard") == [("not_met",)]  # marts keep codes
-    comments = _rows(bi_db, (
+    assert bi_db.rows("SELECT DISTINCT status FROM marts.kpi_scorecard") == [("not_met",)]  # marts keep codes
+    comments = bi_db.rows(
         "SELECT col_description('marts.kpi_scorecard'::regclass, 4),"
         " obj_description('marts.kpi_scorecard'::regclass, 'pg_class'),"
         " (SELECT col_description('marts_zh.kpi_scorecard'::regclass, attnum) FROM pg_attribute"
-        "  WHERE attrelid = 'marts_zh.kpi_scorecard'::regclass AND attname = '地区代码')"))[0]
+        "  WHERE attrelid = 'marts_zh.kpi_scorecard'::regclass AND attname = '地区代码')")[0]
     assert comments[0].startswith("地区代码") and "Region code" in comments[0]
     assert "记分卡" in comments[1]
     assert comments[2] == comments[0]
@@ -91,33 +82,33 @@ def test_prefecture_role_sees_only_its_prefecture_and_counties(warehouse: Path, 
     province = bi_db.login_member_of(roles.province)
 
     for view in ("marts.kpi_scorecard", "marts.dim_region"):
-        codes = {r[0] for r in _rows(bi_db, f"SELECT region_code FROM {view}", *kunming)}
+        codes = {r[0] for r in bi_db.rows(f"SELECT region_code FROM {view}", *kunming)}
         assert codes == KUNMING, view        # no province row, no other prefecture
-    assert {r[0] for r in _rows(bi_db, 'SELECT "地区代码" FROM marts_zh.kpi_scorecard', *kunming)} == KUNMING
-    assert {r[0] for r in _rows(bi_db, "SELECT region_code FROM marts.kpi_scorecard", *qujing)} == QUJING
-    assert {r[0] for r in _rows(bi_db, "SELECT county_code FROM marts.fct_employment_duration", *kunming)} == {
+    assert {r[0] for r in bi_db.rows('SELECT "地区代码" FROM marts_zh.kpi_scorecard', *kunming)} == KUNMING
+    assert {r[0] for r in bi_db.rows("SELECT region_code FROM marts.kpi_scorecard", *qujing)} == QUJING
+    assert {r[0] for r in bi_db.rows("SELECT county_code FROM marts.fct_employment_duration", *kunming)} == {
         "530102", "530103"}
-    assert _rows(bi_db, "SELECT project_id FROM marts.fct_relief_wage_ratio", *qujing) == [("P-002",)]
-    assert _rows(bi_db, 'SELECT "项目编号" FROM marts_zh.fct_relief_wage_ratio', *qujing) == [("P-002",)]
+    assert bi_db.rows("SELECT project_id FROM marts.fct_relief_wage_ratio", *qujing) == [("P-002",)]
+    assert bi_db.rows('SELECT "项目编号" FROM marts_zh.fct_relief_wage_ratio', *qujing) == [("P-002",)]
     # The province role sees every row, the province's included.
     all_codes = {r[0] for r in REGIONS}
-    assert {r[0] for r in _rows(bi_db, "SELECT region_code FROM marts.kpi_scorecard", *province)} == all_codes
-    assert len(_rows(bi_db, "SELECT * FROM marts.fct_relief_wage_ratio", *province)) == 3
+    assert {r[0] for r in bi_db.rows("SELECT region_code FROM marts.kpi_scorecard", *province)} == all_codes
+    assert len(bi_db.rows("SELECT * FROM marts.fct_relief_wage_ratio", *province)) == 3
     # A login user holding no reader role cannot even look into the schemas.
     outsider = bi_db.login_member_of(None)
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        _rows(bi_db, "SELECT count(*) FROM marts.kpi_scorecard", *outsider)
+        bi_db.rows("SELECT count(*) FROM marts.kpi_scorecard", *outsider)
 
 
 def test_analyst_is_read_only_and_finds_no_personal_data(warehouse: Path, bi_db: BiDatabase) -> None:
     _publish(warehouse, bi_db)
     analyst = bi_db.login_member_of(RoleNames(bi_db.prefix).analyst)
-    columns = _rows(bi_db, ("SELECT table_schema, table_name, column_name FROM information_schema.columns"
+    columns = bi_db.rows(("SELECT table_schema, table_name, column_name FROM information_schema.columns"
                             " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"), *analyst)
     schemas = {c[0] for c in columns}
     assert schemas == {"marts", "marts_zh"}          # raw / meta / quarantine were never published
     assert not {c[2].lower() for c in columns} & PERSONAL
-    assert len(_rows(bi_db, "SELECT * FROM marts.kpi_scorecard", *analyst)) == 12
+    assert len(bi_db.rows("SELECT * FROM marts.kpi_scorecard", *analyst)) == 12
     conn = bi_db.connect(*analyst)
     try:
         for statement in ("DELETE FROM marts.kpi_scorecard", "CREATE TABLE marts.mine (x int)",
@@ -143,7 +134,7 @@ def test_failed_publish_rolls_back_and_the_previous_state_stays_readable(warehou
     with pytest.raises(PublishError, match="rolled back"):
         _publish(warehouse, bi_db)
     assert _state(bi_db) == before
-    assert _rows(bi_db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'marts__publishing'") == [(0,)]
+    assert bi_db.rows("SELECT count(*) FROM pg_namespace WHERE nspname = 'marts__publishing'") == [(0,)]
 
 
 def test_connection_lost_before_commit_keeps_the_previous_state(warehouse: Path, bi_db: BiDatabase,
@@ -156,7 +147,7 @@ def test_connection_lost_before_commit_keeps_the_previous_state(warehouse: Path,
         # By now the old schemas are dropped and the new ones renamed in, inside the transaction.
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
-        assert _rows(bi_db, f"SELECT pg_terminate_backend({pid})") == [(True,)]
+        assert bi_db.rows(f"SELECT pg_terminate_backend({pid})") == [(True,)]
 
     monkeypatch.setattr(pg_publish, "_before_commit", kill_own_backend)
     with pytest.raises(PublishError, match="rolled back"):
@@ -177,7 +168,7 @@ def test_publisher_that_may_not_create_roles_gets_the_statements_to_run(warehous
     with pytest.raises(PublishError, match=f"CREATE ROLE {fresh}_analyst NOLOGIN") as raised:
         publish_postgres(warehouse, url, role_prefix=fresh)
     assert password not in str(raised.value)
-    assert _rows(bi_db, f"SELECT count(*) FROM pg_roles WHERE rolname LIKE '{fresh}%'") == [(0,)]
+    assert bi_db.rows(f"SELECT count(*) FROM pg_roles WHERE rolname LIKE '{fresh}%'") == [(0,)]
 
 
 def test_bad_url_is_a_clear_error(warehouse: Path) -> None:
@@ -250,16 +241,16 @@ def test_restricted_list_is_invisible_to_the_analyst(person_warehouse: Path, bi_
     # The analyst can neither read the list nor find it in information_schema; marts_zh has no view of
     # the list at all (SPEC §2.3: marts_zh shows counts per county and reason, not the list).
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        _rows(bi_db, "SELECT count(*) FROM marts.fct_early_warning_test", *analyst)
-    assert not _rows(bi_db, "SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh'"
+        bi_db.rows("SELECT count(*) FROM marts.fct_early_warning_test", *analyst)
+    assert not bi_db.rows("SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh'"
                             " AND viewname = 'fct_early_warning_test'")
-    listed = {r[0] for r in _rows(bi_db, "SELECT table_name FROM information_schema.tables"
+    listed = {r[0] for r in bi_db.rows("SELECT table_name FROM information_schema.tables"
                                          " WHERE table_schema IN ('marts', 'marts_zh')", *analyst)}
     assert "fct_early_warning_test" not in listed and "fct_training" in listed
     # Who holds SELECT on it: province, prefecture and county roles only.
-    holders = {r[0] for r in _rows(bi_db, (
+    holders = {r[0] for r in bi_db.rows(
         "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'marts'"
-        " AND table_name = 'fct_early_warning_test' AND privilege_type = 'SELECT'"))}
+        " AND table_name = 'fct_early_warning_test' AND privilege_type = 'SELECT'")}
     holders.discard(make_url(bi_db.url).username)                    # the owner
     assert roles.analyst not in holders
     assert holders == {roles.province, roles.prefecture("530100"), roles.prefecture("530300"),
@@ -267,7 +258,7 @@ def test_restricted_list_is_invisible_to_the_analyst(person_warehouse: Path, bi_
     # A county user looks people up by 户编号/人口编号 in its own county.
     wuhua = bi_db.login_member_of(roles.county("530102"))
     query = "SELECT household_no, person_no, reason FROM marts.fct_early_warning_test"
-    assert sorted(_rows(bi_db, query, *wuhua)) == [
+    assert sorted(bi_db.rows(query, *wuhua)) == [
         ("530102001001000001", "53010200100100000101", "stalled"),
         ("530102001001000002", "53010200100100000201", "unserved")]
 
@@ -289,7 +280,7 @@ def test_person_level_mart_without_a_region_column_fails_publishing(person_wareh
     with pytest.raises(RowSecurityError, match="fct_skill_certificate"):
         publish_serving_file(person_warehouse)
     assert _state(bi_db) == before                   # PostgreSQL untouched
-    assert _rows(bi_db, "SELECT to_regclass('marts.fct_skill_certificate')") == [(None,)]
+    assert bi_db.rows("SELECT to_regclass('marts.fct_skill_certificate')") == [(None,)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -352,22 +343,22 @@ def test_early_warning_list_by_role(warehouse: Path, bi_db: BiDatabase) -> None:
     }
     for group, (want_list, want_counts) in cases.items():
         user = bi_db.login_member_of(group)
-        assert sorted(_rows(bi_db, list_q, *user)) == want_list, group
-        assert [(c, int(n)) for c, n in _rows(bi_db, counts_q, *user)] == want_counts, group
+        assert sorted(bi_db.rows(list_q, *user)) == want_list, group
+        assert [(c, int(n)) for c, n in bi_db.rows(counts_q, *user)] == want_counts, group
     # 五华区's staff look people up by 户编号 / 人口编号, with the Chinese reason label.
     wuhua = bi_db.login_member_of(roles.county("530102"))
-    assert sorted(_rows(bi_db, "SELECT household_no, person_no, reason_label_zh FROM marts.fct_early_warning",
+    assert sorted(bi_db.rows("SELECT household_no, person_no, reason_label_zh FROM marts.fct_early_warning",
                         *wuhua)) == [("530102001000001", "530102001000001101", "断工"),
                                      ("530102001000002", "530102001000002301", "返乡回流")]
     # The analyst: no list (not even a marts_zh view of it), the counts of every county in both schemas.
     analyst = bi_db.login_member_of(roles.analyst)
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        _rows(bi_db, "SELECT count(*) FROM marts.fct_early_warning", *analyst)
-    assert not _rows(bi_db, "SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh' AND viewname = 'fct_early_warning'")
-    assert [(c, int(n)) for c, n in _rows(bi_db, counts_q, *analyst)] == [("530102", 2), ("530103", 1),
+        bi_db.rows("SELECT count(*) FROM marts.fct_early_warning", *analyst)
+    assert not bi_db.rows("SELECT 1 FROM pg_views WHERE schemaname = 'marts_zh' AND viewname = 'fct_early_warning'")
+    assert [(c, int(n)) for c, n in bi_db.rows(counts_q, *analyst)] == [("530102", 2), ("530103", 1),
                                                                            ("530302", 1)]
     zh_counts = 'SELECT "县级代码", "预警原因", "预警人数" FROM marts_zh.fct_early_warning_counts WHERE "预警人数" > 0'
-    assert sorted(_rows(bi_db, zh_counts, *analyst)) == [("530102", "断工", 1), ("530102", "返乡回流", 1),
+    assert sorted(bi_db.rows(zh_counts, *analyst)) == [("530102", "断工", 1), ("530102", "返乡回流", 1),
                                                           ("530103", "有意愿未就业未服务", 1), ("530302", "断工", 1)]
     served = publish_serving_file(warehouse)
     assert "fct_early_warning_counts" in served.tables and "fct_early_warning" not in served.tables
