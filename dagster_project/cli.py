@@ -102,7 +102,7 @@ def _demo(settings: Settings) -> int:
         if report.published or report.transformed:
             from dagster_project.report import build_report
 
-            say(f"report: {build_report(settings.warehouse)}")
+            say(f"report: {build_report(settings.warehouse, memory_limit=settings.duckdb_memory_limit)}")
         say(f"scorecard: DuckDB file {settings.warehouse}, table marts.kpi_scorecard — e.g.\n"
             f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse}', read_only=True)"
             f".sql(\\\"select * from marts.kpi_scorecard where region_level = 'province' order by as_of_month desc,"

@@ -1,5 +1,6 @@
 """ZENGSHOU_DUCKDB_MEMORY_LIMIT (issue 5: peak memory) reaches every DuckDB instance zengshou opens on
-the warehouse: the loaders' connections, Great Expectations' engine and the dbt subprocess. Without the
+the warehouse: the loaders' connections, Great Expectations' engine, the dbt subprocess, the publishing
+connection (serving file, PostgreSQL export) and the report's. Without the
 cap each instance may take 80 % of RAM (DuckDB's default), and at province scale dbt did (9.9 GiB)."""
 
 from __future__ import annotations
@@ -71,3 +72,22 @@ def test_malformed_limit_is_a_configuration_error(bad: str) -> None:
 
 def test_default_limit_is_passed_to_dbt() -> None:
     assert load_settings({}).dbt_env()["ZENGSHOU_DUCKDB_MEMORY_LIMIT"] == "1.5GB"
+
+
+def test_publishing_and_report_connections_are_capped(tmp_path: Path) -> None:
+    """The serving file is built inside the publishing connection and the report reads the marts through
+    its own: both are capped by the value passed down (assets/serving.py, assets/report.py pass the
+    warehouse resource's)."""
+    import duckdb
+
+    from dagster_project.report.data import connect_read_only
+    from dagster_project.serving.catalog import connect_warehouse
+
+    file = tmp_path / "w.duckdb"
+    duckdb.connect(str(file)).close()
+    for connect in (connect_warehouse, connect_read_only):
+        con = connect(file, memory_limit=LIMIT)
+        try:
+            assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,), connect.__name__
+        finally:
+            con.close()

@@ -37,7 +37,7 @@ def kpi_report(context: dg.AssetExecutionContext, config: ReportConfig,
                warehouse: WarehouseResource) -> dg.MaterializeResult:
     try:
         with warehouse.lock("report", exclusive=False):
-            data = load_report_data(warehouse.file, config.as_of_month)
+            data = load_report_data(warehouse.file, config.as_of_month, warehouse.memory_limit)
     except ReportError as exc:
         raise dg.Failure(description=f"report not written: {exc}") from exc
     path = write_report(data)

@@ -80,7 +80,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     with warehouse.connect() as con:
         file_changes = pending_changes(con, file_key)
         pg_changes = pending_changes(con, pg_key) if pg_key else None
-    served = publish_serving_file(warehouse.file, file_path, file_changes)
+    served = publish_serving_file(warehouse.file, file_path, file_changes, memory_limit=warehouse.memory_limit)
     with warehouse.connect() as con:   # at once: the file is replaced, whatever PostgreSQL does next
         record_applied(con, file_key, build_no=file_changes.build_no, catalog=served.catalog, mark=served.mark,
                        mode=served.mode, months=served.months, rows_written=sum(served.rows_written.values()),
@@ -103,7 +103,7 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         metadata["serving_file_copy"] = served.copy
     if publishing.bi_db_url:
         published = publish_postgres(warehouse.file, publishing.bi_db_url, role_prefix=publishing.role_prefix,
-                                     changes=pg_changes)
+                                     changes=pg_changes, memory_limit=warehouse.memory_limit)
         with warehouse.connect() as con:
             record_applied(con, pg_key, build_no=pg_changes.build_no, catalog=published.catalog,
                            mark=published.mark, mode=published.mode, months=published.months,

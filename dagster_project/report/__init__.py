@@ -1,6 +1,6 @@
 """The report officials read (issue 3, part 4): one self-contained HTML file per snapshot month.
 
-    build_report(warehouse, out_path=None, as_of_month=None) -> Path
+    build_report(warehouse, out_path=None, as_of_month=None, memory_limit=...) -> Path
 
 reads the marts read-only (data.py), renders Chinese HTML with inline CSS and SVG (render.py, svg.py)
 and writes it atomically. When no out_path is given the file goes to `default_report_path`:
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster_project.report.data import ReportData, ReportError, load_report_data
 from dagster_project.report.render import render_html
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 __all__ = ["ReportData", "ReportError", "build_report", "default_report_path", "load_report_data", "write_report"]
 
@@ -44,10 +45,11 @@ def write_report(data: ReportData, out_path: Path | None = None) -> Path:
     return target
 
 
-def build_report(warehouse: Path, out_path: Path | None = None, as_of_month: str | None = None) -> Path:
+def build_report(warehouse: Path, out_path: Path | None = None, as_of_month: str | None = None,
+                 memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> Path:
     """Write the report for `as_of_month` ('YYYY-MM'; default the latest snapshot) and return its path.
 
     Raises ReportError (a ValueError) with a one-line reason when the warehouse is missing or locked,
     the marts are absent, or the month has no scorecard.
     """
-    return write_report(load_report_data(Path(warehouse), as_of_month), out_path)
+    return write_report(load_report_data(Path(warehouse), as_of_month, memory_limit), out_path)

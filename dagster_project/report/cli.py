@@ -39,7 +39,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project.settings import ConfigError
 
     try:
-        path = build_report(settings.warehouse, args.out, args.month)
+        path = build_report(settings.warehouse, args.out, args.month, settings.duckdb_memory_limit)
     except (ReportError, ConfigError) as exc:
         print(f"zengshou: report error: {exc}", file=sys.stderr)
         return EXIT_USAGE

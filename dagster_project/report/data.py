@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
+
 TREND_KPIS: tuple[str, ...] = ("employment_vs_prior_year", "avg_employment_months", "wage_income_per_capita_growth")
 # Early-warning reasons (SPEC §2.3) in report order, with the Chinese labels officials read.
 WARNING_REASONS: dict[str, str] = {"stalled": "断工", "returned": "返乡回流", "unserved": "有意愿未就业未服务"}
@@ -154,12 +156,13 @@ def parse_month(value: str) -> date:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
-def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only, turning 'missing' and 'locked by a writer' into one-line reasons."""
+def connect_read_only(warehouse: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only, turning 'missing' and 'locked by a writer' into one-line reasons;
+    capped like every warehouse connection (ZENGSHOU_DUCKDB_MEMORY_LIMIT, passed down by the callers)."""
     if not warehouse.is_file():
         raise ReportError(f"warehouse {warehouse} does not exist: run `zengshou run` first")
     try:
-        return duckdb.connect(str(warehouse), read_only=True)
+        return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"cannot open warehouse {warehouse} read-only: {first}") from exc
@@ -332,9 +335,10 @@ def _warnings(con: duckdb.DuckDBPyConnection, month: date) -> list[WarningCount]
     return [WarningCount(pref, county, name, reason, int(n)) for pref, county, name, reason, n in rows]
 
 
-def load_report_data(warehouse: Path, as_of_month: str | None = None) -> ReportData:
+def load_report_data(warehouse: Path, as_of_month: str | None = None,
+                     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> ReportData:
     """Copy what the report needs out of the warehouse; the connection is closed before this returns."""
-    con = connect_read_only(warehouse)
+    con = connect_read_only(warehouse, memory_limit)
     try:
         months = available_months(con)
         month = resolve_month(months, as_of_month)

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.marts import MARTS_SCHEMA, MONTH, PUBLISH_META_KEY, YEAR, MartColumnDoc, MartModel, mart_models
-from dagster_project.settings import SEEDS_DIR
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, SEEDS_DIR
 
 PROVINCE_CODE = "530000"
 
@@ -176,16 +176,19 @@ def _labels(names: list[str], docs: dict[str, MartColumnDoc]) -> list[str]:
 # reading the warehouse
 
 
-def connect_warehouse(warehouse: Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
+def connect_warehouse(warehouse: Path, timeout_s: float = 60.0,
+                      memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only, waiting while another process holds the write lock (a GE check or
-    a loader of a parallel step): publishing must never fail only because DuckDB has one writer."""
+    a loader of a parallel step): publishing must never fail only because DuckDB has one writer.
+    ``memory_limit`` caps the instance like every other warehouse connection (ZENGSHOU_DUCKDB_MEMORY_LIMIT,
+    passed down from the resources): the serving copy is built inside it."""
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
     deadline = time.monotonic() + timeout_s
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(warehouse), read_only=True)
+            return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
         except duckdb.ConnectionException as exc:
             # This process already holds the file read-write: share that instance.
             if "different configuration" in str(exc):

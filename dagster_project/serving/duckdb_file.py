@@ -59,6 +59,7 @@ from dagster_project.serving.changes import (
     partition_filter,
     whole_reason,
 )
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 SERVING_FILE_NAME = "zengshou_serving.duckdb"
 ZH_SCHEMA = "marts_zh"
@@ -199,15 +200,15 @@ def _replace_months(con: duckdb.DuckDBPyConnection, warehouse_db: str, tables: l
     return written, deleted
 
 
-def publish_serving_file(warehouse: Path, target: Path | None = None,
-                         changes: Changes | None = None) -> ServingFilePublish:
+def publish_serving_file(warehouse: Path, target: Path | None = None, changes: Changes | None = None,
+                         memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> ServingFilePublish:
     """Copy the marts of ``warehouse`` into the serving file and swap it in atomically: only the months
     of ``changes`` when that is exact (module docstring), else every mart whole (``changes`` None: whole)."""
     started = time.monotonic()
     target = target or serving_file_path(warehouse)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    con = connect_warehouse(warehouse)
+    con = connect_warehouse(warehouse, memory_limit=memory_limit)
     copied = None
     deleted: dict[str, int] = {}
     try:

@@ -70,6 +70,7 @@ from dagster_project.serving.changes import (
     partition_filter,
     whole_reason,
 )
+from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 log = logging.getLogger("zengshou.serving")
 
@@ -173,12 +174,12 @@ class _Snapshot:
     reason: str
 
 
-def _export(warehouse: Path, folder: Path, changes: Changes | None, role_prefix: str) -> _Snapshot:
+def _export(warehouse: Path, folder: Path, changes: Changes | None, role_prefix: str, memory_limit: str) -> _Snapshot:
     """Read the catalog and write every mart to a CSV file — only the rows of ``changes.months`` of the
     partitioned marts when a months publish is exact (serving/changes.whole_reason; the mark in
     PostgreSQL is checked later, in the transaction) — then let go of the warehouse at once (the
     PostgreSQL transaction can wait on locks; the DuckDB file must not be held meanwhile)."""
-    con = connect_warehouse(warehouse)
+    con = connect_warehouse(warehouse, memory_limit=memory_limit)
     try:
         tables = read_marts(con)
         check_personal_data(con, tables)
@@ -428,14 +429,15 @@ def _replace_all(cur, snap: _Snapshot, roles: RoleNames) -> tuple[dict[str, str]
 
 
 def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_PREFIX,
-                     lock_timeout_s: int = 60, changes: Changes | None = None) -> PostgresPublish:
+                     lock_timeout_s: int = 60, changes: Changes | None = None,
+                     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> PostgresPublish:
     """Publish the marts of ``warehouse`` to the PostgreSQL database at ``url`` in one transaction: only
     the months of ``changes`` when that is exact (module docstring), else every mart whole."""
     started = time.monotonic()
     roles = RoleNames(role_prefix)
     token = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix=".pg_publish_", dir=warehouse.parent) as folder:
-        snap = _export(warehouse, Path(folder), changes, role_prefix)
+        snap = _export(warehouse, Path(folder), changes, role_prefix, memory_limit)
         readers = roles.all(snap.regions)
         try:
             conn = psycopg2.connect(libpq_dsn(url), application_name="zengshou-publish")
@@ -456,7 +458,7 @@ def publish_postgres(warehouse: Path, url: str, role_prefix: str = DEFAULT_ROLE_
                     # its grants and policies did too): everything, from a whole export.
                     why = ("a reader role was missing" if created else
                            "the BI database's marts are not those this warehouse published last")
-                    snap = _export(warehouse, Path(folder), None, role_prefix)
+                    snap = _export(warehouse, Path(folder), None, role_prefix, memory_limit)
                     snap.reason = why
                 if snap.months is None:
                     rls, unfiltered, dependents = _replace_all(cur, snap, roles)
