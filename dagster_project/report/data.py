@@ -162,7 +162,12 @@ def connect_read_only(warehouse: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY
     if not warehouse.is_file():
         raise ReportError(f"warehouse {warehouse} does not exist: run `zengshou run` first")
     try:
-        return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
+        try:
+            return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
+        except duckdb.ConnectionException as exc:  # this process has it open read-only: share that instance
+            if "different configuration" not in str(exc):
+                raise
+            return duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"cannot open warehouse {warehouse} read-only: {first}") from exc

@@ -190,10 +190,17 @@ def connect_warehouse(warehouse: Path, timeout_s: float = 60.0,
         try:
             return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
         except duckdb.ConnectionException as exc:
-            # This process already holds the file read-write: share that instance.
-            if "different configuration" in str(exc):
-                return duckdb.connect(str(warehouse))
-            raise
+            if "different configuration" not in str(exc):
+                raise
+            # This process has the file open already (a test reading it, the resource's read-write
+            # connection): share that instance as it is, read-only if it is read-only. Opening it
+            # read-write instead took the writer lock of a warehouse other processes were reading.
+            try:
+                return duckdb.connect(str(warehouse), read_only=True)
+            except duckdb.ConnectionException as again:
+                if "different configuration" in str(again):
+                    return duckdb.connect(str(warehouse))
+                raise
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
