@@ -91,3 +91,37 @@ def test_publishing_and_report_connections_are_capped(tmp_path: Path) -> None:
             assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,), connect.__name__
         finally:
             con.close()
+
+
+def test_capped_read_only_connect_shares_this_process_instance_without_locking(tmp_path: Path) -> None:
+    """When this process already has the file open (a test reading it; the resource's own connection),
+    the capped read-only connect shares that instance: it never opens the file read-write on its own,
+    which would take DuckDB's writer lock and fail another process's reader (CI 3, 2026-12-02)."""
+    import sys
+
+    import duckdb
+
+    from dagster_project.ingest.warehouse_lock import open_read_only
+
+    file = tmp_path / "w.duckdb"
+    duckdb.connect(str(file)).execute("CREATE TABLE t AS SELECT 1 AS x").close()
+    reader_elsewhere = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(file)!r}, read_only=True).close()"]
+
+    held = duckdb.connect(str(file), read_only=True)  # this process's own read-only instance
+    try:
+        con = open_read_only(file, LIMIT, wait=0)
+        assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
+        assert subprocess.run(reader_elsewhere, capture_output=True, text=True, check=False).returncode == 0
+        con.close()
+    finally:
+        held.close()
+
+    writer = duckdb.connect(str(file))  # this process writes: the reader shares the writer's instance
+    try:
+        con = open_read_only(file, LIMIT, wait=0)
+        writer.execute("INSERT INTO t VALUES (2)")
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (REPORTED,)
+        con.close()
+    finally:
+        writer.close()

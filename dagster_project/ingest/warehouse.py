@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import duckdb
 from dagster_project import hr_schema
 from dagster_project.ingest.hr_platform import duckdb_type
 from dagster_project.ingest.hr_platform import raw_table as hr_raw_table
-from dagster_project.ingest.warehouse_lock import WarehouseBusy, duckdb_lock_holder, warehouse_lock
+from dagster_project.ingest.warehouse_lock import FOREIGN_LOCK_WAIT_SECONDS, open_duckdb, warehouse_lock
 from dagster_project.settings import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_WAREHOUSE_LOCK_TIMEOUT,
@@ -23,11 +22,6 @@ from dagster_project.settings import (
     ConfigError,
 )
 from dagster_project.source_shapes import HR_TABLES
-
-# DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
-# wait this long (or the lock timeout, ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go
-# before giving up with a one-line reason.
-FOREIGN_LOCK_WAIT_SECONDS = 30.0
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -99,25 +93,6 @@ def connect(path: Path, read_only: bool = False, *, memory_limit: str = DEFAULT_
             yield con
         finally:
             con.close()
-
-
-def open_duckdb(path: Path, read_only: bool = False,
-                wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect, waiting up to ``wait`` s while a program outside zengshou holds the file, then
-    WarehouseBusy with who holds it (instead of DuckDB's raw IOException)."""
-    deadline = time.monotonic() + wait
-    delay = 0.2
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            cause = duckdb_lock_holder(exc)
-            if cause is None:
-                raise
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(f"cannot open warehouse {path}: {cause}") from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
 
 
 @contextlib.contextmanager

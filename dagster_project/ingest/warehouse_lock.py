@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 _POLL_SECONDS = 0.25
 
 
@@ -125,6 +127,11 @@ def warehouse_lock(warehouse: Path, *, exclusive: bool = True, timeout: float | 
                 os.close(fd)
 
 
+# DuckDB's own lock is held by a program outside zengshou (a DuckDB CLI, a BI tool on the warehouse):
+# wait this long (or the lock timeout, ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT, when shorter) for it to let go
+# before giving up with a one-line reason.
+FOREIGN_LOCK_WAIT_SECONDS = 30.0
+
 _DUCKDB_PID = re.compile(r"\(PID (\d+)\)")
 
 
@@ -142,3 +149,47 @@ def duckdb_lock_holder(error: BaseException) -> str | None:
     who = f"process {pid.group(1)}" + (f" ({program})" if program else "") if pid else "another process"
     return (f"the warehouse file is held open by {who}: close it (BI tools read the serving file "
             f"zengshou_serving.duckdb, never the warehouse), then start again")
+
+
+def open_duckdb(path: Path, read_only: bool = False,
+                wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to ``wait`` s while a program outside zengshou holds the file, then
+    WarehouseBusy with who holds it (instead of DuckDB's raw IOException)."""
+    deadline = time.monotonic() + wait
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            cause = duckdb_lock_holder(exc)
+            if cause is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"cannot open warehouse {path}: {cause}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def open_read_only(path: Path, memory_limit: str, wait: float = FOREIGN_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """The capped read-only connection of the readers that run outside a writer's lock: publishing (the
+    serving file is built inside it) and the report.
+
+    The cap is SET after connecting, never passed as connect config: within a process DuckDB shares one
+    instance per file and refuses a connect whose config differs from the open one ("different
+    configuration"), which is what a test reading the file, or the resource's own connection, had open.
+    A read-only connect to a file this process holds read-write is refused the same way; it then shares
+    that read-write instance — the process's own, so no lock is taken that another process could meet.
+    (Opening read-write on any other refusal took the writer lock of a warehouse other processes were
+    reading: CI, 2026-12-02.)"""
+    try:
+        con = open_duckdb(path, read_only=True, wait=wait)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        con = duckdb.connect(str(path))
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    except BaseException:
+        con.close()
+        raise
+    return con

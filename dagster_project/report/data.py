@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.ingest.warehouse_lock import WarehouseBusy, open_read_only
 from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 TREND_KPIS: tuple[str, ...] = ("employment_vs_prior_year", "avg_employment_months", "wage_income_per_capita_growth")
@@ -162,12 +163,10 @@ def connect_read_only(warehouse: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY
     if not warehouse.is_file():
         raise ReportError(f"warehouse {warehouse} does not exist: run `zengshou run` first")
     try:
-        try:
-            return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
-        except duckdb.ConnectionException as exc:  # this process has it open read-only: share that instance
-            if "different configuration" not in str(exc):
-                raise
-            return duckdb.connect(str(warehouse), read_only=True)
+        return open_read_only(warehouse, memory_limit, wait=0)  # never wait for a writer: say who holds it
+    except WarehouseBusy as exc:  # its line already names the file and who holds it
+        prefix = f"cannot open warehouse {warehouse}:"
+        raise ReportError(str(exc).replace(prefix, f"cannot open warehouse {warehouse} read-only:", 1)) from exc
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"cannot open warehouse {warehouse} read-only: {first}") from exc

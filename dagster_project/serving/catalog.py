@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import functools
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.ingest.warehouse_lock import open_read_only
 from dagster_project.marts import MARTS_SCHEMA, MONTH, PUBLISH_META_KEY, YEAR, MartColumnDoc, MartModel, mart_models
 from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, SEEDS_DIR
 
@@ -178,34 +178,13 @@ def _labels(names: list[str], docs: dict[str, MartColumnDoc]) -> list[str]:
 
 def connect_warehouse(warehouse: Path, timeout_s: float = 60.0,
                       memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only, waiting while another process holds the write lock (a GE check or
-    a loader of a parallel step): publishing must never fail only because DuckDB has one writer.
-    ``memory_limit`` caps the instance like every other warehouse connection (ZENGSHOU_DUCKDB_MEMORY_LIMIT,
-    passed down from the resources): the serving copy is built inside it."""
+    """Open the warehouse read-only, waiting up to ``timeout_s`` while another process holds DuckDB's
+    lock (a GE check or a loader of a parallel step): publishing must never fail only because DuckDB has
+    one writer. Capped by ``memory_limit`` (ZENGSHOU_DUCKDB_MEMORY_LIMIT, passed down from the
+    resources) like every warehouse connection: the serving copy is built inside it."""
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
-    deadline = time.monotonic() + timeout_s
-    delay = 0.2
-    while True:
-        try:
-            return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit})
-        except duckdb.ConnectionException as exc:
-            if "different configuration" not in str(exc):
-                raise
-            # This process has the file open already (a test reading it, the resource's read-write
-            # connection): share that instance as it is, read-only if it is read-only. Opening it
-            # read-write instead took the writer lock of a warehouse other processes were reading.
-            try:
-                return duckdb.connect(str(warehouse), read_only=True)
-            except duckdb.ConnectionException as again:
-                if "different configuration" in str(again):
-                    return duckdb.connect(str(warehouse))
-                raise
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    return open_read_only(warehouse, memory_limit, wait=timeout_s)
 
 
 def read_marts(con: duckdb.DuckDBPyConnection, database: str | None = None,
