@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,14 @@ from dagster_project.dbt_manifest import ensure_manifest
 MARTS_SCHEMA = "marts"
 PUBLISH_META_KEY = "zengshou_publish"
 
-# How a mart is partitioned by snapshot month (issue 12), read from its dbt config: an incremental model
-# made by the macro by_month_config (dbt/macros/rebuild_months.sql) deletes and rebuilds exactly the
-# months (``as_of_month``) or the years of the months (``year``) of a build, and nothing else. The pre-hook
-# text is matched whole: a model that also deletes other rows (the macro's ``also``) or is built any other
-# way has no partition, and publishing and validation take it whole.
+# How a mart is partitioned by snapshot month (issue 12): meta zengshou_partition, set by the macro
+# by_month_config (dbt/macros/rebuild_months.sql) on an incremental model that deletes and rebuilds exactly
+# the months (``as_of_month``) or the years of the months (``year``) of a build, and nothing else. A model
+# that also deletes other rows (the macro's ``also``) or is built any other way has none, and publishing
+# and validation take it whole.
 MONTH, YEAR = "month", "year"
-_PARTITION_HOOK = re.compile(r"""\{\{ zengshou\.delete_rebuilt\('(as_of_month|year)', (false|true), ""\) \}\}""")
+PARTITION_META_KEY = "zengshou_partition"
+_PARTITIONS = {("as_of_month", MONTH), ("year", YEAR)}
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,18 @@ def _clean(text: str | None) -> str | None:
     return " ".join(str(text).split()) if text else None
 
 
-def _partition(config: dict[str, Any]) -> tuple[str, str] | None:
-    """(column, MONTH | YEAR) of a model built by month with by_month_config, else None."""
-    hooks = [h.get("sql", "") if isinstance(h, dict) else str(h) for h in config.get("pre-hook") or []]
-    if (config.get("materialized") != "incremental" or config.get("incremental_strategy") != "delete+insert"
-            or len(hooks) != 1):
+def _partition(config: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str] | None:
+    """(column, MONTH | YEAR) of a model built by month with by_month_config, else None. The meta is
+    believed only with the config it stands for (incremental, delete+insert on that column): a model
+    whose config was changed by hand past the macro is taken whole."""
+    partition = meta.get(PARTITION_META_KEY)
+    if not isinstance(partition, dict):
         return None
-    m = _PARTITION_HOOK.fullmatch(hooks[0].strip())
-    if not m or config.get("unique_key") != m.group(1):
+    column, kind = partition.get("column"), partition.get("by")
+    if ((column, kind) not in _PARTITIONS or config.get("materialized") != "incremental"
+            or config.get("incremental_strategy") != "delete+insert" or config.get("unique_key") != column):
         return None
-    kind = YEAR if m.group(2) == "true" else MONTH
-    return (m.group(1), kind) if (m.group(1), kind) in (("as_of_month", MONTH), ("year", YEAR)) else None
+    return column, kind
 
 
 def models_from_manifest(manifest: dict[str, Any]) -> tuple[MartModel, ...]:
@@ -92,7 +93,7 @@ def models_from_manifest(manifest: dict[str, Any]) -> tuple[MartModel, ...]:
                    for name, col in (node.get("columns") or {}).items()}
         models.append(MartModel(node["name"], _clean(node.get("description")), columns,
                                 _meta(node).get(PUBLISH_META_KEY), tuple(node.get("tags") or ()),
-                                _partition(node.get("config") or {})))
+                                _partition(node.get("config") or {}, _meta(node))))
     return tuple(sorted(models, key=lambda m: m.name))
 
 

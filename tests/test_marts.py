@@ -47,3 +47,32 @@ def test_models_from_manifest_reads_meta_labels_and_descriptions() -> None:
     assert b.publish == "county_roles_only" and b.description == "乙表 / Table B"
     assert b.columns["x"].label_zh == "甲列" and b.columns["x"].description == "甲 / X"
     assert b.asset_key == dg.AssetKey(["marts", "b"])
+
+
+def test_partitions_are_the_by_month_models_of_the_manifest() -> None:
+    """Which marts publishing and validation take by month (issue 12 §3) is the meta zengshou_partition
+    that dbt's by_month_config sets; the list below is the marts' own config lines, read by hand."""
+    partitions = {m.name: m.partition for m in mart_models()}
+    by_month = {"kpi_scorecard", "kpi_scorecard_by_group", "fct_system_reconciliation", "fct_early_warning",
+                "fct_early_warning_counts"}
+    assert {n for n, p in partitions.items() if p == ("as_of_month", "month")} == by_month
+    assert {n for n, p in partitions.items() if p == ("year", "year")} == {"fct_employment_duration",
+                                                                           "fct_income_growth"}
+    assert all(p is None for n, p in partitions.items() if n not in by_month | {"fct_employment_duration",
+                                                                                "fct_income_growth"})
+
+
+def test_partition_meta_is_believed_only_with_its_config() -> None:
+    """A model whose config no longer deletes and inserts by the column is taken whole, whatever its meta."""
+    meta = {"zengshou_partition": {"column": "as_of_month", "by": "month"}}
+    config = {"schema": "marts", "materialized": "incremental", "incremental_strategy": "delete+insert",
+              "unique_key": "as_of_month", "meta": meta}
+    nodes = {
+        "model.p.ok": {"resource_type": "model", "name": "ok", "config": config},
+        "model.p.table": {"resource_type": "model", "name": "table", "config": {**config, "materialized": "table"}},
+        "model.p.key": {"resource_type": "model", "name": "key", "config": {**config, "unique_key": "county_code"}},
+        "model.p.odd": {"resource_type": "model", "name": "odd",
+                        "config": {**config, "meta": {"zengshou_partition": {"column": "as_of_month", "by": "year"}}}},
+    }
+    got = {m.name: m.partition for m in models_from_manifest({"nodes": nodes})}
+    assert got == {"ok": ("as_of_month", "month"), "table": None, "key": None, "odd": None}

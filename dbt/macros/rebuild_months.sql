@@ -55,13 +55,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The config of a month-partitioned model: one line in each model. -#}
+{#- The config of a month-partitioned model: one line in each model. meta zengshou_partition says to
+    publishing and validation (dagster_project/marts.py) that the model's rows of a month (a year) are
+    rebuilt together and nothing else changes; a model that also deletes other rows (`also`) has none,
+    and is taken whole. -#}
 {% macro by_month_config(column='as_of_month', years=false, also='') -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=column,
         on_schema_change='fail',
-        pre_hook=["{{ zengshou.delete_rebuilt('" ~ column ~ "', " ~ (years | string | lower) ~ ", \"" ~ also ~ "\") }}"]
+        pre_hook=["{{ zengshou.delete_rebuilt('" ~ column ~ "', " ~ (years | string | lower) ~ ", \"" ~ also ~ "\") }}"],
+        meta=({} if also else {'zengshou_partition': {'column': column, 'by': 'year' if years else 'month'}})
     ) }}
 {%- endmacro %}
