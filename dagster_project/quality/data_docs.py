@@ -126,6 +126,9 @@ def _context(docs_dir: Path) -> Any:
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT},
+        # GE's page view with the templates compiled once per process (data_docs_view: 4.8 s of a run).
+        "site_section_builders": {"validations": {"view": {
+            "module_name": "dagster_project.quality.data_docs_view", "class_name": "CachedJinjaPageView"}}},
     }}
     return gx.get_context(project_config=config, mode="ephemeral")
 

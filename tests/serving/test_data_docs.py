@@ -100,6 +100,42 @@ def test_old_validations_are_pruned_and_errors_never_raise(ge_warehouse: Path, t
     assert record_validation(object(), docs_dir=docs) is None          # logged, not raised
 
 
+def test_pages_reuse_compiled_templates_and_render_as_ge_does(ge_warehouse: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """data_docs_view: the second page of a process compiles no Jinja template (GE's own view compiled
+    every template of every page again), and the page reads the same as one rendered by GE's own view."""
+    import jinja2
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    from dagster_project.quality import data_docs_view
+
+    def text(page) -> str:  # the page's words; GE stamps times and ids into it, so not its bytes
+        words = " ".join(re.sub(r"<[^>]+>", " ", page.page.read_text("utf-8")).split())
+        return re.sub(r"\d{8}T\d{6}\.\d+Z|\d{4}-\d{2}-\d{2}[T ][\d:.]+(\+00:00)?", "<time>", words)
+
+    result = _ge_result(ge_warehouse, "marts.pin", "SELECT * FROM landing.members")
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting_compile(env, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return original(env, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting_compile)
+    data_docs_view.TEMPLATE_CODE.clear()
+    first = record_validation(result, docs_dir=tmp_path / "cached", run_name="same")
+    assert first is not None and len(compiled) >= 10       # a page uses ≈ 18 templates
+    compiled.clear()
+    second = record_validation(result, docs_dir=tmp_path / "cached", run_name="same")
+    assert second is not None and compiled == []
+
+    # The same result through GE's own view (the validations section's view set back to GE's).
+    monkeypatch.setattr(data_docs_view, "CachedJinjaPageView", DefaultJinjaPageView)
+    plain = record_validation(result, docs_dir=tmp_path / "plain", run_name="same")
+    assert plain is not None and len(compiled) >= 10
+    assert text(second) == text(plain)
+
+
 def test_index_lists_only_the_newest_validations(ge_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """GE re-reads every listed result whenever it rebuilds the index, so the index is capped at
     INDEX_LIMIT (here 2): the newest runs are linked, older ones are not; their pages stay on disk."""
