@@ -154,3 +154,21 @@ def test_values_below_the_resources_come_from_the_settings_not_the_environment(t
     assert _batches(loading.warehouse) == {"monitoring.members": (15, 15, 0, "published", None)}
     assert (docs / "index.html").is_file() and list((docs / "validations").rglob("*.html"))
     assert not (loading.warehouse.parent / "data_docs").exists() and not (tmp_path / "not-these-docs").exists()
+
+
+def test_the_dbt_resource_asks_no_version_subprocess_and_opens_no_adapter() -> None:
+    """resources.ZengshouDbtCliResource overrides two private methods of dagster-dbt's resource (a `dbt
+    --version` subprocess and an in-process adapter, ≈ 5 s of every build). If an upgrade renames them the
+    overrides would silently do nothing: this fails first."""
+    import importlib.metadata
+
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.resources import DBT, ZengshouDbtCliResource
+
+    for name in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert name in vars(DbtCliResource), f"dagster-dbt no longer has DbtCliResource.{name}"
+    dbt = build_resources(load_settings({}))[DBT]
+    assert isinstance(dbt, ZengshouDbtCliResource)
+    assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
