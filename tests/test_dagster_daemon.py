@@ -71,10 +71,11 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copy(REPO / "dagster_home.yaml", home / "dagster.yaml")  # what `make dev` does
-    # The HR schedule fires every 5 minutes here (06:30 daily in production), so a schedule-launched run
-    # happens during the test too (the test waits for one). Not every minute: with one run at a time
-    # (dagster_home.yaml) a pull a minute kept the queue busy, and the marts sensor waits for an empty queue.
-    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2", ZENGSHOU_HR_PULL_CRON="*/5 * * * *")
+    # The HR schedule fires every 2 minutes here (06:30 daily in production), so a schedule-launched run
+    # happens during the test too (the test waits for one: with */5 that wait was up to 5 minutes, often
+    # the longest part of the test). Not every minute: with one run at a time (dagster_home.yaml) a pull a
+    # minute kept the queue busy, and the marts sensor waits for an empty queue.
+    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2", ZENGSHOU_HR_PULL_CRON="*/2 * * * *")
     port = _free_port()
     log_path = root / "dagster_dev.log"
     with log_path.open("w") as log:
@@ -155,7 +156,7 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
             return None
         runs = _all_finished(api)
         if not runs or not any(r["tags"].get("zengshou/trigger") == "schedule" for r in runs):
-            return None  # the schedule's tick (every 5 minutes here) has not launched a run yet
+            return None  # the schedule's tick (every 2 minutes here) has not launched a run yet
         return card
 
     card = api.wait_until(done, 1800, "every run to finish and 2023-03 to reach marts.kpi_scorecard", poll=5)
