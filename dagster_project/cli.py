@@ -91,7 +91,7 @@ def _demo(settings: Settings) -> int:
     settings = dataclasses.replace(settings, log_level="INFO")
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.warehouse.parent / "logs" / f"demo-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    logging.getLogger().setLevel(logging.INFO)
+    console_level("INFO")
     with output_to(log_path) as say:
         say(f"zengshou demo — full log: {log_path}")
         say(f"simulating demo data (≈20k people, 2022-01..2023-03) into {settings.landing_dir} …")
@@ -142,6 +142,17 @@ def output_to(log_path: Path) -> Iterator[Callable[[str], None]]:
             terminal.close()
 
 
+def console_level(level: str) -> None:
+    """The console shows records of ``level`` and above, from every logger. The root logger's level
+    alone does not do it: Great Expectations and Dagster set levels on their own loggers (GE's
+    ``…types.base`` at INFO printed a line per validation at the default WARNING), and a record a
+    logger lets through reaches the root's handlers whatever the root's level; the handlers filter."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        handler.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -152,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"zengshou: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.getLogger().setLevel(settings.log_level)
+    console_level(settings.log_level)
     try:
         if args.command == "simulate":
             return _simulate(args)

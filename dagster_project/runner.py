@@ -11,6 +11,8 @@ its work. The whole run holds the warehouse lock (ingest/warehouse_lock.py).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 from collections.abc import Callable
@@ -28,6 +30,34 @@ from dagster_project.planning import MARTS, Plan, plan, read_state
 from dagster_project.settings import Settings
 
 log = logging.getLogger("zengshou.run")
+dbt_log = logging.getLogger("zengshou.dbt")
+
+
+class _LinesToLog(io.TextIOBase):
+    """A text stream whose lines become INFO records of ``zengshou.dbt``.
+
+    Why: dagster-dbt writes every dbt event to ``sys.stdout`` itself (≈ 550 lines a known-answer run),
+    whatever the log level, so `zengshou run` from cron printed them all although ZENGSHOU_LOG_LEVEL
+    (default WARNING) is the console's level. Through logging they follow that level: shown with INFO
+    or DEBUG, and in `zengshou demo`'s log file (which logs at INFO)."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                dbt_log.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip():
+            dbt_log.info(self._pending)
+        self._pending = ""
 
 
 @dataclass
@@ -110,7 +140,11 @@ def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunRep
     run_config = _quiet(settings)
     if dbt_config:  # the dbt asset's DbtBuildConfig (assets/transform.py)
         run_config["ops"] = {"zengshou_dbt": {"config": dbt_config}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, **kwargs)
+    with contextlib.redirect_stdout(_LinesToLog()) as dbt_lines:
+        try:
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, **kwargs)
+        finally:
+            dbt_lines.flush()
     report.run_ids.append(result.run_id)
     alert_on_run_result(settings, result)  # failed checks / runs -> webhook (deduplicated); never raises
     failed, _, warned = _check_failures(result)

@@ -26,6 +26,17 @@ def test_run_exits_0(main_run: Published) -> None:
     main_run.require_ok()
 
 
+def test_run_says_one_line_at_the_default_log_level(main_run: Published) -> None:
+    """SPEC §5: the run ends with its one-line outcome; at the default ZENGSHOU_LOG_LEVEL (WARNING) that is
+    all it prints. dagster-dbt wrote all ≈ 550 dbt events to stdout, GE an INFO line per validation, and
+    dagster-dbt warned about three singular tests on every run (runner._LinesToLog, cli.console_level,
+    the tests' meta dagster.ref)."""
+    main_run.require_ok()
+    assert main_run.run.stdout.splitlines() == [main_run.run.stdout.strip()], main_run.run.stdout[-2000:]
+    assert main_run.run.stdout.startswith("OK: "), main_run.run.stdout[-2000:]
+    assert main_run.run.stderr.strip() == "", main_run.run.stderr[-3000:]
+
+
 def test_scorecard_is_complete(main_run: Published, card: dict) -> None:
     """Every snapshot × 146 regions (1 + 16 + 129) × each KPI, once."""
     main_run.require_ok()
