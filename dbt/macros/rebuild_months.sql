@@ -35,6 +35,7 @@
     {{ return(months) }}
 {%- endmacro %}
 
+{#- is_incremental(), false in a dbt unit test (no relation `this` there). -#}
 {% macro building_incrementally() -%}
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
