@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,6 +107,7 @@ def keep_partial_parse(warehouse: Path, target: Path, warn: Callable[[str], None
             return False
         kept.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=kept.parent, prefix=f".{kept.stem}.", suffix=".tmp")
+        os.fchmod(fd, 0o644)  # as dbt's own files (mkstemp makes it 0600)
         with os.fdopen(fd, "wb") as out, open(written, "rb") as src:
             shutil.copyfileobj(src, out)
         os.replace(tmp, kept)
@@ -121,11 +123,15 @@ def keep_partial_parse(warehouse: Path, target: Path, warn: Callable[[str], None
 
 
 def _prune_partial_parse() -> None:
-    """Keep the PARTIAL_PARSE_KEEP most recently written files (another process may prune at the same
-    time: a file already gone is no error)."""
+    """Keep the PARTIAL_PARSE_KEEP most recently written files, and drop temp files a killed process left
+    (older than an hour). Another process may prune at the same time: a file already gone is no error."""
     files = []
     for p in PARTIAL_PARSE_DIR.glob("*.msgpack"):
         with contextlib.suppress(FileNotFoundError):
             files.append((p.stat().st_mtime, p))
     for _, p in sorted(files, reverse=True)[PARTIAL_PARSE_KEEP:]:
         p.unlink(missing_ok=True)
+    for p in PARTIAL_PARSE_DIR.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if p.stat().st_mtime < time.time() - 3600:
+                p.unlink()

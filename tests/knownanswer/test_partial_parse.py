@@ -92,6 +92,15 @@ def test_kept_files_are_at_most_sixteen_the_newest(tmp_path: Path, monkeypatch: 
     left = sorted(p.read_text() for p in (tmp_path / "kept").iterdir())
     assert left == sorted(f"parse {i}" for i in range(2, 18)) and warnings == []
 
+    # a temp file a killed process left two hours ago goes, one being written now stays
+    stale, fresh = tmp_path / "kept" / ".abc.1.tmp", tmp_path / "kept" / ".abc.2.tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (stale.stat().st_mtime - 7200,) * 2)
+    assert dbt_manifest.keep_partial_parse(tmp_path / "wh17.duckdb", target, warnings.append)
+    assert not stale.exists() and fresh.exists()
+    fresh.unlink()
+
     run = tmp_path / "run"
     assert dbt_manifest.restore_partial_parse(tmp_path / "wh17.duckdb", run, warnings.append)
     assert (run / "partial_parse.msgpack").read_text() == "parse 17"
