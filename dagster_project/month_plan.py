@@ -1,10 +1,10 @@
 """Which snapshot months the dbt build must recompute, and why (issue 12).
 
 The marts are incremental by snapshot month (dbt/macros/rebuild_months.sql): a build recomputes the
-months of the dbt var ``rebuild_months`` and keeps the others. This module works that list out, once,
-for every path that builds the marts (the transform asset, whether `zengshou run` or the
-``marts_after_loads`` sensor started it), by comparing what the raw tables hold (the file batches
-recorded in meta.load_batches, the HR rows themselves) with what the marts were last built from
+months written to ``meta.dbt_rebuild_request`` (``request_build``) and keeps the others. This module
+works that list out, once, for every path that builds the marts (the transform asset, whether `zengshou
+run` or the ``marts_after_loads`` sensor started it), by comparing what the raw tables hold (the file
+batches recorded in meta.load_batches, the HR rows themselves) with what the marts were last built from
 (recorded in ``meta`` after every successful whole build):
 
   directly changed months
@@ -95,11 +95,8 @@ class RebuildPlan:
         return self.months is None
 
     def dbt_args(self) -> list[str]:
-        """What `dbt build` gets: --full-refresh, or the months as the var rebuild_months."""
-        if self.months is None:
-            return ["--full-refresh"]
-        months = ", ".join(f'"{m.month:%Y-%m-01}"' for m in self.months)
-        return ["--vars", f'{{"rebuild_months": [{months}]}}']
+        """--full-refresh for everything; the months themselves go through a table (``request_build``)."""
+        return ["--full-refresh"] if self.months is None else []
 
     def summary(self) -> str:
         if self.months is None:
@@ -107,6 +104,28 @@ class RebuildPlan:
         if not self.months:
             return "rebuilt no snapshot month (nothing monthly changed)"
         return "rebuilt " + ", ".join(str(m) for m in self.months)
+
+
+# The months of the build go to dbt through a warehouse table, not as the value of a var: dbt's
+# partial-parse state check hashes the CLI vars, so a var that changed every build made every build
+# parse the whole project (≈ 4 s of CPU). The var below never changes; it only tells
+# dbt/macros/rebuild_months.sql where to read the months (with run_query, at execution).
+REBUILD_REQUEST_TABLE = "meta.dbt_rebuild_request"
+REBUILD_REQUEST_VARS = ["--vars", f'{{"rebuild_months_from": "{REBUILD_REQUEST_TABLE}"}}']
+
+
+def request_build(con: duckdb.DuckDBPyConnection, rebuild: RebuildPlan) -> list[str]:
+    """Write the plan's months to meta.dbt_rebuild_request (replaced whole: one row per month, no row =
+    no month; empty for an everything build, which reads no month) and return what `dbt build` /
+    `dbt run` gets: the constant var, plus --full-refresh for everything. Called under the writer lock
+    right before dbt runs (the transform asset, tests/incremental_build.py): the one definition of a
+    build's request. A run killed afterwards leaves the table behind; only a build given the var reads
+    it, and every build that passes the var wrote it first."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(f"CREATE OR REPLACE TABLE {REBUILD_REQUEST_TABLE} (month DATE NOT NULL PRIMARY KEY)")
+    if rebuild.months:
+        con.executemany(f"INSERT INTO {REBUILD_REQUEST_TABLE} VALUES (?)", [(m.month,) for m in rebuild.months])
+    return [*rebuild.dbt_args(), *REBUILD_REQUEST_VARS]
 
 
 def config_digest(pii_salt: str, reconciliation_tolerance: object) -> str:

@@ -40,7 +40,7 @@ from dagster_project.ingest.file_sources import (
     monitoring_months,
     relief_files,
 )
-from dagster_project.month_plan import config_digest, plan_rebuild
+from dagster_project.month_plan import REBUILD_REQUEST_VARS, config_digest, plan_rebuild
 from dagster_project.simulate.core import simulate
 from tests.incremental_build import (
     RAW_MONTHLY,
@@ -170,7 +170,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     assert (summary["start"], summary["end"]) == ("2022-01", "2023-03")
     _load(landing, warehouse)
     env = {"ZENGSHOU_LANDING_DIR": str(landing), "ZENGSHOU_WAREHOUSE": str(warehouse), "ZENGSHOU_PII_SALT": SALT}
-    run_dbt(env, root / "target", "seed")
+    run_dbt(env, root / "target", "seed", *REBUILD_REQUEST_VARS)  # the vars of the steps: they parse partially
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute("SELECT count(DISTINCT as_of_month), count(DISTINCT county_code)"
                            " FROM raw.monitoring_members").fetchone() == (15, 129)

@@ -11,11 +11,16 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.assets.ge_checks import ge_suite_check
-from dagster_project.dbt_manifest import dbt_executable, ensure_manifest  # noqa: F401 (dbt_cli imports it here)
+from dagster_project.dbt_manifest import (  # noqa: F401 (dbt_cli imports dbt_executable here)
+    dbt_executable,
+    ensure_manifest,
+    keep_partial_parse,
+    restore_partial_parse,
+)
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import ensure_raw_tables
 from dagster_project.marts import mart_names
-from dagster_project.month_plan import config_digest, plan_rebuild, record_build, record_rebuild
+from dagster_project.month_plan import config_digest, plan_rebuild, record_build, record_rebuild, request_build
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -57,18 +62,24 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             # path (zengshou run, the marts_after_loads sensor) started this run.
             rebuild = plan_rebuild(con, config_digest(warehouse.pii_salt, warehouse.reconciliation_tolerance),
                                    full_refresh=config.full_refresh)
+            # the months go to dbt through meta.dbt_rebuild_request, the var stays the same every build
+            dbt_args = request_build(con, rebuild)
         context.log.info(rebuild.summary())
         # dagster-dbt gives the subprocess a copy of os.environ: the warehouse path and the HMAC pads
         # are in this process's environment for the build only, never left behind after it.
         # A target dir of this run only, on the project's disk, removed afterwards: compiled SQL carries no
-        # key material (the keyed-hash plugin), but no reason to keep it either. (A kept dir per warehouse
-        # would let dbt parse partially, but the rebuild_months var is part of dbt's state check, so most
-        # builds would parse in full anyway; and beside the warehouse, a full warehouse disk also broke
-        # dbt's own log file, with a Python traceback under the one-line failure.)
+        # key material (the keyed-hash plugin), but no reason to keep it either. (Not a kept dir beside
+        # the warehouse: a full warehouse disk also broke dbt's own log file there, with a Python
+        # traceback under the one-line failure.) What lets dbt parse partially is kept instead: the
+        # partial-parse file of the last finished build on this warehouse (dbt_manifest.py), copied in
+        # before and back after; dbt's state check compares the CLI vars, which request_build keeps
+        # constant, and the profile, which names the warehouse (so one file per warehouse).
         target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
         try:
+            restore_partial_parse(warehouse.file, target, context.log.warning)
             with _environment(warehouse.dbt_env()):
-                yield from dbt.cli([*BUILD_ARGS, *rebuild.dbt_args()], context=context, target_path=target).stream()
+                yield from dbt.cli([*BUILD_ARGS, *dbt_args], context=context, target_path=target).stream()
+            keep_partial_parse(warehouse.file, target, context.log.warning)
         finally:
             shutil.rmtree(target, ignore_errors=True)
         # Only a build that finished (the stream raises on a failed model or test) records what it was

@@ -1,15 +1,23 @@
 {#-
   Incremental by snapshot month (issue 12). Every model whose rows belong to a snapshot month is
   materialized incremental (delete+insert on its month column) and, on an incremental build, computes
-  only the months of the var `rebuild_months` (a list of 'YYYY-MM-01' dates). The Dagster transform
-  step works that list out (dagster_project/month_plan.py: the changed months and every month whose
-  values can depend on them) and passes it; without the var an incremental build recomputes every
-  month (plain `dbt build` on a warehouse that has the tables is then a full rebuild in place), and a
-  first build or `dbt build --full-refresh` builds every month from scratch.
+  only the months asked for (a list of 'YYYY-MM-01' dates), taken from, in this order:
+    the var `rebuild_months`       a list given by hand: `dbt build --vars '{"rebuild_months": [...]}'`
+    the var `rebuild_months_from`  the name of a table with one DATE column `month`, read with run_query
+                                   when the model executes. The Dagster transform step works the months
+                                   out (dagster_project/month_plan.py: the changed months and every month
+                                   whose values can depend on them), writes them to
+                                   meta.dbt_rebuild_request and passes the same constant var on every
+                                   build: dbt's partial-parse state check hashes the CLI vars, so months
+                                   passed as a var's value made every build parse the whole project.
+                                   No row = no month (as the empty list).
+  Without either var an incremental build recomputes every month (plain `dbt build` on a warehouse that
+  has the tables is then a full rebuild in place; a request table a killed run left behind is not read),
+  and a first build or `dbt build --full-refresh` builds every month from scratch.
 
   rebuild_months()            the list, or none (= every month)
   in_rebuild(column)          SQL condition: `column` (a date) is a month to build; `true` when not
-                              incremental or when the var is absent
+                              incremental or when neither var is given
   in_rebuild_years(column)    the same for a year column: a year with any month to build
   delete_rebuilt(column, years=false)
                               pre-hook: delete the rows of the months (years) to build first, so a
@@ -19,6 +27,11 @@
 {% macro rebuild_months() -%}
     {%- set months = var('rebuild_months', none) -%}
     {%- if months is string -%}{%- set months = fromjson(months) if months.startswith('[') else months.split(',') -%}{%- endif -%}
+    {%- if months is none and execute and var('rebuild_months_from', none) -%}
+        {%- set request = run_query("select strftime(month, '%Y-%m-01') as month from " ~ var('rebuild_months_from') ~ " order by 1") -%}
+        {%- set months = [] -%}
+        {%- for m in request.columns[0].values() -%}{%- do months.append((m | string)[:10]) -%}{%- endfor -%}
+    {%- endif -%}
     {{ return(months) }}
 {%- endmacro %}
 
@@ -27,9 +40,10 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
+{#- The months are read only when building incrementally: a full build reads no request table. -#}
 {% macro in_rebuild(column) -%}
-    {%- set months = zengshou.rebuild_months() -%}
-    {%- if zengshou.building_incrementally() and months is not none -%}
+    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+    {%- if months is not none -%}
         ({{ column }} in (cast(null as date){% for m in months %}, cast('{{ m }}' as date){% endfor %}))
     {%- else -%}
         (1 = 1)
@@ -37,8 +51,8 @@
 {%- endmacro %}
 
 {% macro in_rebuild_years(column) -%}
-    {%- set months = zengshou.rebuild_months() -%}
-    {%- if zengshou.building_incrementally() and months is not none -%}
+    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+    {%- if months is not none -%}
         {%- set years = [] -%}
         {%- for m in months -%}{%- if (m | string)[:4] | int not in years -%}{%- do years.append((m | string)[:4] | int) -%}{%- endif -%}{%- endfor -%}
         ({{ column }} in (cast(null as integer){% for y in years %}, {{ y }}{% endfor %}))
