@@ -74,7 +74,7 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         # partial-parse file of the last finished build on this warehouse (dbt_manifest.py), copied in
         # before and back after; dbt's state check compares the CLI vars, which request_build keeps
         # constant, and the profile, which names the warehouse (so one file per warehouse).
-        target = DBT_PROJECT_DIR / "target" / f"run-{context.run_id[:8]}"
+        target = DBT_PROJECT_DIR / "target" / f"run-{context.run.run_id[:8]}"
         try:
             restore_partial_parse(warehouse.file, target, context.log.warning)
             with _environment(warehouse.dbt_env()):
@@ -89,10 +89,10 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             # what the marts are now built from; only a whole build (a subset leaves other months behind)
             whole = set(context.selected_asset_keys) >= set(context.assets_def.keys)
             if whole:
-                record_rebuild(con, rebuild, context.run_id)
+                record_rebuild(con, rebuild, context.run.run_id)
             # numbered for the publishing and the GE checks that follow (serving/changes.py): a subset
             # build changed marts without recording its months, so they take everything after it
-            record_build(con, context.run_id, whole=whole)
+            record_build(con, context.run.run_id, whole=whole)
 
 
 # dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
