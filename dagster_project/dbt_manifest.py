@@ -28,11 +28,28 @@ MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARSE_ENV = {"ZENGSHOU_WAREHOUSE": str(DBT_PROJECT_DIR / "target" / "parse-only.duckdb")}
 
 
+# Folders of the dbt project that are not sources: dbt writes them while builds run.
+_NOT_SOURCES = frozenset({"target", "logs", "dbt_packages"})
+
+
 def _newest_source_mtime() -> float:
-    files = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"}
-             and "target" not in p.parts and "logs" not in p.parts]
-    files += list(DBT_PROJECT_DIR.parent.joinpath("seeds").glob("*"))
-    return max((p.stat().st_mtime for p in files), default=0.0)
+    """The newest mtime of the project's models, macros, tests, ymls and seeds.
+
+    The walk never enters target/ or logs/: every build makes a target dir of its own there and removes
+    it when it ends, so a walk into them (``rglob``, filtered afterwards) met a folder that vanished under
+    it and raised FileNotFoundError in whichever process was loading the definitions — a `zengshou run`
+    starting while another warehouse's build finished (seen with three test workers, 2026-12-02)."""
+    newest = 0.0
+    for root, dirs, files in os.walk(DBT_PROJECT_DIR):  # a folder gone mid-walk is skipped (onerror None)
+        dirs[:] = [d for d in dirs if d not in _NOT_SOURCES]
+        for name in files:
+            if os.path.splitext(name)[1] in {".sql", ".yml", ".csv"}:
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
+    for seed in DBT_PROJECT_DIR.parent.joinpath("seeds").glob("*"):
+        with contextlib.suppress(FileNotFoundError):
+            newest = max(newest, seed.stat().st_mtime)
+    return newest
 
 
 def ensure_manifest() -> Path:

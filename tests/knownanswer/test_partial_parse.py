@@ -171,3 +171,33 @@ def test_the_request_table_rebuilds_exactly_its_months(main_run: Published, tmp_
     mark_all_and_request([dt.date(2023, 1, 1)])
     run_dbt(env, target, "run", *models)
     assert restored() == (MONTHS, {2022, 2023})
+
+
+def test_the_freshness_walk_never_enters_the_build_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ensure_manifest's walk over the project (is the manifest older than a source?) must not enter
+    dbt/target or dbt/logs: every build removes its own target dir there when it ends, and a walk meeting
+    one that vanished raised FileNotFoundError in a `zengshou run` loading the definitions (3 test workers).
+    Here every listing under target/ or logs/ fails as a vanished folder would; the newest source is a
+    model written by hand with a known mtime."""
+    project = tmp_path / "dbt"
+    (project / "models").mkdir(parents=True)
+    (project / "target" / "run-gone" / "run").mkdir(parents=True)
+    (project / "logs").mkdir()
+    model = project / "models" / "m.sql"
+    model.write_text("select 1")
+    os.utime(model, (1_700_000_100, 1_700_000_100))
+    (project / "target" / "run-gone" / "run" / "x.sql").write_text("select 2")  # newer, but not a source
+    (tmp_path / "seeds").mkdir()
+    seed = tmp_path / "seeds" / "s.csv"
+    seed.write_text("a\n1\n")
+    os.utime(seed, (1_700_000_000, 1_700_000_000))
+    monkeypatch.setattr(dbt_manifest, "DBT_PROJECT_DIR", project)
+    real_scandir = os.scandir
+
+    def scandir(path=".") -> object:
+        if {"target", "logs"} & set(Path(path).parts[len(project.parts):]):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert dbt_manifest._newest_source_mtime() == 1_700_000_100
