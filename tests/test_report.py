@@ -338,8 +338,12 @@ def test_read_only_and_released(hand_warehouse: Path, tmp_path: Path):
         """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(ReportError, match=r"cannot open warehouse .* read-only"):
+        with pytest.raises(ReportError) as err:
             build_report(hand_warehouse, tmp_path / "r2.html")
+        line = str(err.value)  # one line: the file, read-only, then who holds it (once, not doubled)
+        assert line.startswith(f"cannot open warehouse {hand_warehouse} read-only: the warehouse file is held "
+                               f"open by process {holder.pid} ("), line
+        assert line.count("cannot open warehouse") == 1 and "\n" not in line, line
     finally:
         holder.communicate(input="", timeout=30)
 

@@ -34,7 +34,14 @@ _POLL_SECONDS = 0.25
 
 
 class WarehouseBusy(RuntimeError):
-    """The warehouse is held by another writer; the message is the one line to show."""
+    """The warehouse is held by another writer; the message is the one line to show.
+
+    ``cause`` is the part after the file name ("the warehouse file is held open by process N (...)…"),
+    for a caller that words its own first half (the report says "cannot open … read-only")."""
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 @dataclass
@@ -165,7 +172,7 @@ def open_duckdb(path: Path, read_only: bool = False,
             if cause is None:
                 raise
             if time.monotonic() >= deadline:
-                raise WarehouseBusy(f"cannot open warehouse {path}: {cause}") from exc
+                raise WarehouseBusy(f"cannot open warehouse {path}: {cause}", cause) from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 

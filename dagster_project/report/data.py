@@ -164,9 +164,8 @@ def connect_read_only(warehouse: Path, memory_limit: str = DEFAULT_DUCKDB_MEMORY
         raise ReportError(f"warehouse {warehouse} does not exist: run `zengshou run` first")
     try:
         return open_read_only(warehouse, memory_limit, wait=0)  # never wait for a writer: say who holds it
-    except WarehouseBusy as exc:  # its line already names the file and who holds it
-        prefix = f"cannot open warehouse {warehouse}:"
-        raise ReportError(str(exc).replace(prefix, f"cannot open warehouse {warehouse} read-only:", 1)) from exc
+    except WarehouseBusy as exc:  # its cause names who holds the file
+        raise ReportError(f"cannot open warehouse {warehouse} read-only: {exc.cause}") from exc
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"cannot open warehouse {warehouse} read-only: {first}") from exc
