@@ -11,12 +11,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.assets.ge_checks import ge_suite_check
-from dagster_project.dbt_manifest import (  # noqa: F401 (dbt_cli imports dbt_executable here)
-    dbt_executable,
-    ensure_manifest,
-    keep_partial_parse,
-    restore_partial_parse,
-)
+from dagster_project.dbt_manifest import dbt_executable, ensure_manifest  # noqa: F401 (dbt_cli imports dbt_executable here)
+from dagster_project.dbt_partial_parse import keep_partial_parse, restore_partial_parse
 from dagster_project.ingest.load_state import DBT_STEP, raw_state, record_state
 from dagster_project.ingest.warehouse import ensure_raw_tables
 from dagster_project.marts import mart_names

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import dbt_manifest
+from dagster_project import dbt_manifest, dbt_partial_parse
 from dagster_project.month_plan import MonthRebuild, RebuildPlan, months_rebuilt, request_build
 from tests.incremental_build import run_dbt
 
@@ -48,7 +48,7 @@ def test_second_build_on_a_warehouse_parses_partially(main_run: Published, tmp_p
 
     main_run.require_ok()
     warehouse, env = _copy(main_run, tmp_path)
-    monkeypatch.setattr(dbt_manifest, "PARTIAL_PARSE_DIR", tmp_path / "kept")
+    monkeypatch.setattr(dbt_partial_parse, "PARTIAL_PARSE_DIR", tmp_path / "kept")
     logs: list[str] = []
     keep = transform.keep_partial_parse
 
@@ -78,14 +78,14 @@ def test_second_build_on_a_warehouse_parses_partially(main_run: Published, tmp_p
 
 def test_kept_files_are_at_most_sixteen_the_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """18 warehouses built one after the other: the files of the two built first are dropped."""
-    monkeypatch.setattr(dbt_manifest, "PARTIAL_PARSE_DIR", tmp_path / "kept")
+    monkeypatch.setattr(dbt_partial_parse, "PARTIAL_PARSE_DIR", tmp_path / "kept")
     target = tmp_path / "target"
     target.mkdir()
     warnings: list[str] = []
     for i in range(18):
         (target / "partial_parse.msgpack").write_bytes(f"parse {i}".encode())
-        assert dbt_manifest.keep_partial_parse(tmp_path / f"wh{i}.duckdb", target, warnings.append)
-        kept = dbt_manifest.kept_partial_parse(tmp_path / f"wh{i}.duckdb")
+        assert dbt_partial_parse.keep_partial_parse(tmp_path / f"wh{i}.duckdb", target, warnings.append)
+        kept = dbt_partial_parse.kept_partial_parse(tmp_path / f"wh{i}.duckdb")
         # distinct mtimes, oldest first, whatever the file system's resolution
         mtime = 1_700_000_000 + i
         os.utime(kept, (mtime, mtime))
@@ -97,24 +97,24 @@ def test_kept_files_are_at_most_sixteen_the_newest(tmp_path: Path, monkeypatch: 
     stale.write_bytes(b"half")
     fresh.write_bytes(b"half")
     os.utime(stale, (stale.stat().st_mtime - 7200,) * 2)
-    assert dbt_manifest.keep_partial_parse(tmp_path / "wh17.duckdb", target, warnings.append)
+    assert dbt_partial_parse.keep_partial_parse(tmp_path / "wh17.duckdb", target, warnings.append)
     assert not stale.exists() and fresh.exists()
     fresh.unlink()
 
     run = tmp_path / "run"
-    assert dbt_manifest.restore_partial_parse(tmp_path / "wh17.duckdb", run, warnings.append)
+    assert dbt_partial_parse.restore_partial_parse(tmp_path / "wh17.duckdb", run, warnings.append)
     assert (run / "partial_parse.msgpack").read_text() == "parse 17"
-    assert not dbt_manifest.restore_partial_parse(tmp_path / "wh0.duckdb", tmp_path / "run0", warnings.append)
+    assert not dbt_partial_parse.restore_partial_parse(tmp_path / "wh0.duckdb", tmp_path / "run0", warnings.append)
     assert not (tmp_path / "run0").exists() and warnings == []
 
 
 def test_a_failed_copy_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The kept folder cannot be written (a file stands where it should be): the copy fails, says so."""
     (tmp_path / "kept").write_text("not a folder")
-    monkeypatch.setattr(dbt_manifest, "PARTIAL_PARSE_DIR", tmp_path / "kept")
+    monkeypatch.setattr(dbt_partial_parse, "PARTIAL_PARSE_DIR", tmp_path / "kept")
     (tmp_path / "partial_parse.msgpack").write_bytes(b"parse")
     warnings: list[str] = []
-    assert not dbt_manifest.keep_partial_parse(tmp_path / "wh.duckdb", tmp_path, warnings.append)
+    assert not dbt_partial_parse.keep_partial_parse(tmp_path / "wh.duckdb", tmp_path, warnings.append)
     assert len(warnings) == 1 and "not kept" in warnings[0]
 
 
