@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,16 +43,34 @@ def new_scenario(root: Path, keep_runs: bool = False, **extra_env: str) -> tuple
     return Scenario(root, landing.root, warehouse, landing.hr_db_url, dict(extra_env), keep_runs), landing
 
 
-def published_once(tmp_path_factory: pytest.TempPathFactory, name: str, styles: sc.Styles | None = None) -> Published:
-    """The scenario written in ``styles`` and `zengshou run` once per test session, shared by the test files
-    (and xdist workers) that read it (tests/once.py)."""
+def copy_of(template: Path, root: Path, keep_runs: bool = False, warehouse_dir: Path | None = None,
+            **extra_env: str) -> tuple[Scenario, Landing]:
+    """A scenario at ``root`` in the state of the scenario root ``template`` (a built_once dir, only read):
+    its landing dir and warehouse files copied (the warehouse files into ``warehouse_dir`` when given).
+    What is "already loaded" is the files' content hashes in meta.load_batches (planning.py), not their
+    paths, and the HR watermark is kept per table, not per URL: the copy goes on as the template would
+    have. A Dagster home of its own when ``keep_runs``; the partial-parse file dbt keeps per warehouse
+    path is not the template's, so the copy's first build parses in full (no test here depends on it)."""
+    scenario, landing = new_scenario(root, keep_runs, **extra_env)
+    shutil.copytree(template / "landing", landing.root, dirs_exist_ok=True)
+    if warehouse_dir is not None:
+        scenario.warehouse = warehouse_dir / scenario.warehouse.name
+        warehouse_dir.mkdir(exist_ok=True)
+    shutil.copytree(template / "warehouse", scenario.warehouse.parent, dirs_exist_ok=True)
+    return scenario, landing
+
+
+def published_once(tmp_path_factory: pytest.TempPathFactory, name: str, styles: sc.Styles | None = None,
+                   months: tuple[str, ...] = sc.MONTHS) -> Published:
+    """The scenario written in ``styles`` (the snapshots ``months``) and `zengshou run` once per test
+    session, shared by the test files (and xdist workers) that read it (tests/once.py)."""
 
     def build(root: Path) -> dict:
         scenario, landing = new_scenario(root)
         if styles is None:
-            sc.build(landing)
+            sc.build(landing, months=months)
         else:
-            sc.build(landing, styles=styles)
+            sc.build(landing, months=months, styles=styles)
         return asdict(run_pipeline(scenario))
 
     root, run = built_once(tmp_path_factory, name, build)
@@ -88,3 +107,12 @@ MIXED_STYLES = sc.Styles(
 def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """The same scenario written as GB18030 / UTF-8-BOM / xlsx, reordered, with extra columns."""
     return published_once(tmp_path_factory, "mixed", MIXED_STYLES)
+
+
+@pytest.fixture(scope="session")
+def three_months(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """Snapshots 2022-03, 2022-12, 2023-01 and the 2023 ledger, `zengshou run` once: run 1 of
+    test_lifecycle and the starting state of test_recovery's fault runs (each ran it for itself before).
+    Only read it; a test that goes on from it works on ``copy_of(three_months.scenario.root, …)``."""
+    return published_once(tmp_path_factory, "three_months", months=("2022-03", "2022-12", "2023-01"))
+
