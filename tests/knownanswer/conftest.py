@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,3 +119,47 @@ def three_months(tmp_path_factory: pytest.TempPathFactory) -> Published:
     Only read it; a test that goes on from it works on ``copy_of(three_months.scenario.root, …)``."""
     return published_once(tmp_path_factory, "three_months", months=("2022-03", "2022-12", "2023-01"))
 
+
+# test_cli_errors' HR platform: four jobseekers days apart (K1 at T0-30 d … K4 at T0, the watermark run 1
+# leaves); test_cli_errors changes them at the source between its runs.
+HR_T0 = dt.datetime(2023, 4, 20, 12, 0)
+HR_DAY = dt.timedelta(days=1)
+
+
+def jobseeker(key: str, days_before: int, **over: object) -> dict[str, object]:
+    row = {"reg_id": key, "id_number": f"53010219900101{key[1:]:0>4}", "name": "某人", "phone": "13800000000",
+           "county_code": "530102", "registered_on": dt.date(2023, 1, 5), "wants_employment": True,
+           "updated_at": HR_T0 - days_before * HR_DAY}
+    return row | over
+
+
+def age_all(root: Path, except_: tuple[Path, ...] = ()) -> None:
+    """Date every landing file an hour back (a complete copy), except the ones still being written."""
+    old = time.time() - 3600
+    for path in root.rglob("*"):
+        if path.is_file() and path not in except_:
+            os.utime(path, (old, old))
+
+
+SETTLE_600 = {"ZENGSHOU_LANDING_SETTLE_SECONDS": "600"}
+
+
+@pytest.fixture(scope="session")
+def january_with_hr(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """Snapshot 2023-01, the 2023 ledger and the four jobseekers above, every file dated an hour back and
+    ZENGSHOU_LANDING_SETTLE_SECONDS=600, `zengshou run` once: run 1 of test_landing_faults and of
+    test_cli_errors' HR case, which each ran their own before — the faults without the jobseekers, the HR
+    case without the ledger and the settle time (its files were all complete: the same plan). Neither
+    file's assertions read the other's part. Only read it; go on from ``copy_of(…)`` (copytree keeps the
+    files' dates)."""
+
+    def build(root: Path) -> dict:
+        scenario, landing = new_scenario(root, **SETTLE_600)
+        sc.build(landing, months=("2023-01",))
+        landing.write_hr_db({"jobseeker": [jobseeker(f"K{i}", d) for i, d in ((1, 30), (2, 20), (3, 10), (4, 0))]})
+        age_all(landing.root)
+        return asdict(run_pipeline(scenario))
+
+    root, run = built_once(tmp_path_factory, "january_with_hr", build)
+    scenario, landing = new_scenario(root, **SETTLE_600)
+    return Published(scenario, landing, RunResult(**run))
