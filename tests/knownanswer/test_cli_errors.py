@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dagster_project import hr_schema
 
 from . import pipeline as sc_pipeline
 from . import scenario as sc
-from .conftest import new_scenario
+from .conftest import HR_DAY, HR_T0, Published, copy_of, jobseeker, new_scenario
 from .landing import Landing
 from .pipeline import query, run_cli, run_pipeline
 
@@ -67,17 +66,6 @@ def test_help_lists_commands(small) -> None:
 # reach the warehouse, and every HR failure ends with one line naming the cause and the fix.
 # ---------------------------------------------------------------------------------------------------
 
-HR_T0 = dt.datetime(2023, 4, 20, 12, 0)
-HR_DAY = dt.timedelta(days=1)
-
-
-def _jobseeker(key: str, days_before: int, **over: object) -> dict[str, object]:
-    row = {"reg_id": key, "id_number": f"53010219900101{key[1:]:0>4}", "name": "某人", "phone": "13800000000",
-           "county_code": "530102", "registered_on": dt.date(2023, 1, 5), "wants_employment": True,
-           "updated_at": HR_T0 - days_before * HR_DAY}
-    return row | over
-
-
 def _source_jobseekers(url: str) -> list[tuple]:
     engine = sa.create_engine(url)
     try:
@@ -114,22 +102,22 @@ class HrCase:
 
 
 @pytest.fixture(scope="module")
-def hr_case(tmp_path_factory: pytest.TempPathFactory) -> HrCase:
-    """One month of monitoring data and four jobseekers days apart (K1 at T0-30 d … K4 at T0, the
-    watermark). Run 1 loads them; then, at the source, K1 is corrected with a back-dated updated_at
-    (T0-5 d: behind the watermark, beyond the 72 h look-back), K5 is committed late (T0-15 d) and K3 is
-    deleted; run 2 (full comparison due: ZENGSHOU_HR_FULL_COMPARE_HOURS=0) must catch all three."""
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("hr_cli"))
-    sc.build(landing, months=("2023-01",), relief=False)
-    landing.write_hr_db({"jobseeker": [_jobseeker(f"K{i}", d) for i, d in ((1, 30), (2, 20), (3, 10), (4, 0))]})
-    first = run_pipeline(scenario)
+def hr_case(january_with_hr: Published, tmp_path_factory: pytest.TempPathFactory) -> HrCase:
+    """One month of monitoring data (and the 2023 ledger) and four jobseekers days apart (K1 at T0-30 d …
+    K4 at T0, the watermark). Run 1 loads them (the session's ``january_with_hr``, run 1 of
+    test_landing_faults too; this goes on from a copy); then, at the source, K1 is corrected with a
+    back-dated updated_at (T0-5 d: behind the watermark, beyond the 72 h look-back), K5 is committed late
+    (T0-15 d) and K3 is deleted; run 2 (full comparison due: ZENGSHOU_HR_FULL_COMPARE_HOURS=0) must catch
+    all three."""
+    scenario, landing = copy_of(january_with_hr.scenario.root, tmp_path_factory.mktemp("hr_cli"))
+    first = january_with_hr.run
     engine = sa.create_engine(scenario.hr_db_url)
     try:
         with engine.begin() as c:
             t = hr_schema.jobseeker
             c.execute(t.update().where(t.c.reg_id == "K1").values(county_code="530103",
                                                                    updated_at=HR_T0 - 5 * HR_DAY))
-            c.execute(t.insert(), [_jobseeker("K5", 15)])
+            c.execute(t.insert(), [jobseeker("K5", 15)])
             c.execute(t.delete().where(t.c.reg_id == "K3"))
     finally:
         engine.dispose()

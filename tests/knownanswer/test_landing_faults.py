@@ -1,6 +1,7 @@
 """`zengshou run` over a landing dir with faults (issue 13 #2, #5, #8, #9), three runs on one warehouse:
 
-run 1  2023-01 + the 2023 ledgers 2023-06, 2023-09                                   -> exit 0
+run 1  2023-01 + the 2023 ledgers 2023-06, 2023-09 (+ 4 HR jobseekers: the session's january_with_hr,
+       shared with test_cli_errors)                                                  -> exit 0
 run 2  relief/2023/2023-10.csv rejected (no 项目编号 column), 2023-11.csv restating 002 (劳务报酬 50 → 70)
        and 004 (20.125 → 30), an Excel lock file beside them; monitoring/2023-03 with members.csv AND
        members.xlsx; monitoring/2022-12 whose households.csv is still being written; a folder 2021-9
@@ -13,15 +14,13 @@ ZENGSHOU_LANDING_SETTLE_SECONDS is 600 here; every file is dated an hour back ex
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from . import scenario as sc
-from .conftest import new_scenario
+from .conftest import SETTLE_600, Published, age_all, copy_of
 from .landing import FileStyle, Landing
 from .pipeline import RunResult, query, run_pipeline, scorecard
 
@@ -37,14 +36,6 @@ class State:
     batches: list[dict]
     raw_months: dict[str, int]
     card: dict
-
-
-def _age_all(root: Path, except_: tuple[Path, ...] = ()) -> None:
-    """Date every landing file an hour back (a complete copy), except the ones still being written."""
-    old = time.time() - 3600
-    for path in root.rglob("*"):
-        if path.is_file() and path not in except_:
-            os.utime(path, (old, old))
 
 
 def _capture(wh: Path, run: RunResult) -> State:
@@ -65,13 +56,13 @@ def _restated() -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def states(tmp_path_factory: pytest.TempPathFactory) -> dict[int, State]:
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("faults"), ZENGSHOU_LANDING_SETTLE_SECONDS="600")
+def states(january_with_hr: Published, tmp_path_factory: pytest.TempPathFactory) -> dict[int, State]:
+    """Run 1 is the session's ``january_with_hr`` (conftest; also run 1 of test_cli_errors' HR case): read
+    from a copy that runs 2 and 3 go on with."""
+    scenario, landing = copy_of(january_with_hr.scenario.root, tmp_path_factory.mktemp("faults"), **SETTLE_600)
     wh = scenario.warehouse
     out: dict[int, State] = {}
-    sc.build(landing, months=("2023-01",))
-    _age_all(landing.root)
-    out[1] = _capture(wh, run_pipeline(scenario))
+    out[1] = _capture(wh, january_with_hr.run)
     if out[1].run.returncode != 0:
         return out
     landing.write_relief(2023, "2023-10", sc.RELIEF_2023_09, FileStyle(drop_columns=("项目编号",)))
@@ -85,10 +76,10 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[int, State]:
     landing.write_members("2022-12", sc.members_rows("2022-12"))
     copying = landing.write_households("2022-12", sc.households_rows("2022-12"))
     landing.write_members("2021-9", sc.members_rows("2022-03"))
-    _age_all(landing.root, except_=(copying,))
+    age_all(landing.root, except_=(copying,))
     out[2] = _capture(wh, run_pipeline(scenario))
     (landing.month_dir("2023-03") / "members.xlsx").unlink()
-    _age_all(landing.root)
+    age_all(landing.root)
     out[3] = _capture(wh, run_pipeline(scenario))
     return out
 

@@ -16,7 +16,7 @@ import pytest
 
 from . import scenario as sc
 from .checks import mismatches, report
-from .conftest import new_scenario
+from .conftest import Published, copy_of
 from .landing import FileStyle, break_checksum, make_id
 from .pipeline import RunResult, query, run_pipeline, scorecard, scorecard_rows
 
@@ -76,12 +76,13 @@ def _bad_march_members() -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def states(tmp_path_factory: pytest.TempPathFactory) -> dict[int, State]:
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("lifecycle"))
+def states(three_months: Published, tmp_path_factory: pytest.TempPathFactory) -> dict[int, State]:
+    """Run 1 is the session's ``three_months`` (conftest: the same landing set and settings, also the
+    start of test_recovery), read from a copy that runs 2–5 then go on with."""
+    scenario, landing = copy_of(three_months.scenario.root, tmp_path_factory.mktemp("lifecycle"))
     wh = scenario.warehouse
     out: dict[int, State] = {}
-    sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
-    out[1] = _capture(wh, run_pipeline(scenario))
+    out[1] = _capture(wh, three_months.run)
     if out[1].run.returncode != 0:
         return out
     out[2] = _capture(wh, run_pipeline(scenario))

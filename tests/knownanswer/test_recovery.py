@@ -12,7 +12,6 @@ run 4+5 two `zengshou run` at once: the second says in one line that the warehou
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -23,7 +22,7 @@ import pytest
 
 from . import scenario as sc
 from .checks import mismatches, report
-from .conftest import new_scenario
+from .conftest import Published, copy_of, new_scenario
 from .landing import Landing
 from .pipeline import REPO_ROOT, ZENGSHOU, Scenario, query, run_pipeline, scorecard
 
@@ -80,28 +79,21 @@ def _serving_months(warehouse: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def three_months_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run 1 (2022-03, 2022-12, 2023-01 -> exit 0), once for this file: a scenario root (landing dir +
-    warehouse dir) that the kill and the full-disk tests each copy and go on from. What is "already
-    loaded" is the files' content hashes in meta.load_batches, not their paths, so a copy in another
-    directory is in the same state. (Each test ran this same first run itself before: one run fewer.)"""
-    scenario, landing = new_scenario(tmp_path_factory.mktemp("three_months"), keep_runs=True)
-    sc.build(landing, months=("2022-03", "2022-12", "2023-01"))
-    first = run_pipeline(scenario)
-    assert first.returncode == 0, first.tail()
-    return scenario.root
+def three_months_loaded(three_months: Published) -> Path:
+    """Run 1 (2022-03, 2022-12, 2023-01 -> exit 0): the scenario root (landing dir + warehouse dir) that
+    the kill and the full-disk tests each copy and go on from (conftest.copy_of). It is the session's
+    ``three_months``, run 1 of test_lifecycle too (each of these tests ran this same first run itself
+    before). Run 1 is on an in-memory Dagster instance, as in test_lifecycle, no longer a persistent one:
+    the copies never saw run 1's instance (each has a new Dagster home), only its landing and warehouse
+    files, which the instance does not change."""
+    assert three_months.run.returncode == 0, three_months.run.tail()
+    return three_months.scenario.root
 
 
 def _copy_of(template: Path, root: Path, warehouse_dir: Path | None = None) -> tuple[Scenario, Landing]:
-    """A scenario at ``root`` in the template's state: its landing dir and warehouse files copied (the
-    warehouse files into ``warehouse_dir`` when given); a Dagster home of its own."""
-    scenario, landing = new_scenario(root, keep_runs=True)
-    shutil.copytree(template / "landing", landing.root, dirs_exist_ok=True)
-    if warehouse_dir is not None:
-        scenario.warehouse = warehouse_dir / scenario.warehouse.name
-        warehouse_dir.mkdir(exist_ok=True)
-    shutil.copytree(template / "warehouse", scenario.warehouse.parent, dirs_exist_ok=True)
-    return scenario, landing
+    """A copy of the template with a Dagster home of its own: the fault runs and their reruns are on
+    a persistent instance, as `make demo` and the daemon run."""
+    return copy_of(template, root, keep_runs=True, warehouse_dir=warehouse_dir)
 
 
 @pytest.fixture(scope="module")
