@@ -101,6 +101,18 @@ def test_code_location_has_sensors_schedules_jobs_and_checks():
     assert sum(1 for a, _ in check_keys if a.startswith(("marts/", "staging/", "intermediate/"))) > 10  # dbt tests
 
 
+def test_every_sensor_looks_as_often_as_zengshou_sensor_interval_seconds_says(monkeypatch: pytest.MonkeyPatch):
+    """One setting for all five sensors; 30 s (Dagster's default) when it is not set."""
+    names = {"monitoring_landing_sensor", "relief_landing_sensor", "marts_after_loads", "run_failure_alerts",
+             "asset_check_alerts"}
+    monkeypatch.delenv("ZENGSHOU_SENSOR_INTERVAL_SECONDS", raising=False)
+    assert {s.name: s.minimum_interval_seconds for s in full_defs().get_repository_def().sensor_defs} == \
+        dict.fromkeys(names, 30)
+    monkeypatch.setenv("ZENGSHOU_SENSOR_INTERVAL_SECONDS", "7")
+    assert {s.name: s.minimum_interval_seconds for s in full_defs().get_repository_def().sensor_defs} == \
+        dict.fromkeys(names, 7)
+
+
 def test_schedule_requests_the_hr_pull():
     schedule = full_defs().get_repository_def().get_schedule_def("hr_platform_daily")
     context = dg.build_schedule_context(scheduled_execution_time=None)

@@ -40,6 +40,7 @@ from dagster_project.ingest.warehouse_lock import WarehouseBusy
 from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, WRITER_TAG
 from dagster_project.planning import MARTS, MONITORING, RELIEF, WarehouseState, plan, read_state
 from dagster_project.resources import LandingResource, WarehouseResource
+from dagster_project.settings import DEFAULT_SENSOR_INTERVAL_SECONDS
 
 log = logging.getLogger("zengshou.sensors")
 
@@ -247,29 +248,11 @@ def _landing_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResou
     return _result(context, requests, cursor, notes, landing.dir)
 
 
-@dg.sensor(
-    name="monitoring_landing_sensor",
-    job_name=MONITORING_JOB,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New or changed monitoring/<YYYY-MM>/members|households files in ZENGSHOU_LANDING_DIR → "
-                "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
-)
-def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                              landing: LandingResource):
+def _monitoring_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     return _landing_tick(context, warehouse, landing, monitoring_requests)
 
 
-@dg.sensor(
-    name="relief_landing_sensor",
-    job_name=REFRESH_JOB,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New or changed relief/<YYYY>/*.xlsx|csv ledgers in ZENGSHOU_LANDING_DIR → a refresh_warehouse "
-                "run of raw/relief_projects (which loads exactly the new or changed files).",
-)
-def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                          landing: LandingResource):
+def _relief_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     return _landing_tick(context, warehouse, landing, relief_requests)
 
 
@@ -325,17 +308,7 @@ def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: 
                      tags={"zengshou/reason": outdated[:200]})], state.dump(), None
 
 
-@dg.sensor(
-    name="marts_after_loads",
-    job_name=TRANSFORM_JOB,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When the raw tables differ from what the published marts were built from (new loads, or a "
-                "transform that failed or was killed): one transform_marts run (dbt build + the marts' checks "
-                "+ publishing), once no load is queued or running.",
-)
-def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                      landing: LandingResource):
+def _marts_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     if not landing.exists():
         return dg.SkipReason(NO_LANDING_DIR)
     state = _read_state(context, warehouse.file)
@@ -348,3 +321,39 @@ def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     requests, cursor, skip = marts_request(todo.marts_outdated, todo.raw_state, context.cursor, context.instance,
                                            runs_pending)
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else skip)
+
+
+# --------------------------------------------------------------------------------------------------
+# The sensors, looking every ``interval`` seconds
+# --------------------------------------------------------------------------------------------------
+def orchestration_sensors(interval: int = DEFAULT_SENSOR_INTERVAL_SECONDS) -> list[dg.SensorDefinition]:
+    """The landing and marts sensors with ``minimum_interval_seconds=interval`` (Settings.sensor_interval_seconds,
+    ZENGSHOU_SENSOR_INTERVAL_SECONDS): a factory, because the interval is part of the definition and the
+    settings are read only when the code location loads (definitions.py)."""
+    running = dg.DefaultSensorStatus.RUNNING
+    return [
+        dg.sensor(
+            name="monitoring_landing_sensor", job_name=MONITORING_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="New or changed monitoring/<YYYY-MM>/members|households files in ZENGSHOU_LANDING_DIR → "
+                        "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
+        )(_monitoring_tick),
+        dg.sensor(
+            name="relief_landing_sensor", job_name=REFRESH_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="New or changed relief/<YYYY>/*.xlsx|csv ledgers in ZENGSHOU_LANDING_DIR → a "
+                        "refresh_warehouse run of raw/relief_projects (which loads exactly the new or changed "
+                        "files).",
+        )(_relief_tick),
+        dg.sensor(
+            name="marts_after_loads", job_name=TRANSFORM_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="When the raw tables differ from what the published marts were built from (new loads, or "
+                        "a transform that failed or was killed): one transform_marts run (dbt build + the marts' "
+                        "checks + publishing), once no load is queued or running.",
+        )(_marts_tick),
+    ]
+
+
+# At the default interval, for the tests that tick a sensor by name.
+monitoring_landing_sensor, relief_landing_sensor, marts_after_loads = orchestration_sensors()
