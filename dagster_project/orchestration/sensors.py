@@ -121,13 +121,22 @@ def should_request(instance: dg.DagsterInstance | None, cursor: Cursor, slot: st
                    now: float) -> tuple[bool, str]:
     """(request now?, note) for work still to do (``content``: what must be loaded or built).
 
-    New content is requested at once. Content requested before is requested again only when every run
-    made for it has finished without doing the work (failed, cancelled, or killed before recording
-    anything) and the backoff after the last of them has passed — so a transient failure is retried,
-    a pending run is not doubled, and a data failure (recorded in ``meta``, so no longer "to do") is not
-    retried until the file changes."""
+    New content is requested once no run for the slot's previous request is queued or running: a tick
+    that reads the warehouse between the two steps of a month's run (households published, members
+    not yet) sees only the members still to load — other content, but the running run loads it (seen
+    under the daemon with ticks every 5 s: a second run for the month). Content requested before is
+    requested again only when every run made for it has finished without doing the work (failed,
+    cancelled, or killed before recording anything) and the backoff after the last of them has passed —
+    so a transient failure is retried, a pending run is not doubled, and a data failure (recorded in
+    ``meta``, so no longer "to do") is not retried until the file changes."""
     previous = cursor.requested.get(slot)
-    if not previous or previous[0] != content:
+    if not previous:
+        return True, ""
+    if previous[0] != content:
+        pending = instance.get_run_records(dg.RunsFilter(tags={CONTENT_TAG: previous[0]}, statuses=_UNFINISHED),
+                                           limit=1) if instance else []
+        if pending:
+            return False, f"{slot}: a run for {previous[0]} is queued or running; looking again after it"
         return True, ""
     runs = instance.get_run_records(dg.RunsFilter(tags={CONTENT_TAG: content}), limit=50) if instance else []
     if any(r.dagster_run.status in _UNFINISHED for r in runs):
