@@ -3,8 +3,8 @@ instance file (dagster_home.yaml, exactly as `make dev` copies it), runs launche
 GraphQL API (what the UI's buttons call), by the daemon's sensors and by the HR schedule, a month dropped
 into the landing dir while it runs. Every run must succeed and the new month must reach marts.kpi_scorecard.
 
-One module-scoped `dagster dev` (webserver + daemon + code server, ≈ 10 s to serve on an idle machine); the known-answer
-landing set, so the final scorecard is checked against values worked out on paper.
+One module-scoped `dagster dev` (webserver + daemon + code server, ≈ 10 s to serve on an idle machine);
+the known-answer landing set, so the final scorecard is checked against values worked out on paper.
 """
 
 from __future__ import annotations
