@@ -142,30 +142,27 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
     api: Api = dev["api"]
     warehouse = dev["scenario"].warehouse
 
-    # 1. A partition backfill from the UI, launched at once: Dagster's backfill daemon looks every 30 s (a
-    #    fixed interval), so launched with the other UI runs below, its run started up to 30 s late and its
-    #    completion was seen up to 30 s after that, while the queue stood still. (One month, not two: the
-    #    second partition's run proved nothing the first does not — launchPartitionBackfill, the backfill
-    #    daemon, its status — and cost a run, ≈ 6 s with one run at a time.) Its run reloads a month the
-    #    sensors load too, whichever comes first; the other finds nothing new.
-    backfill = api.backfill(MONITORING, ["2022-12"])
-
-    # 2. The sensors find the landing dir's three months and the ledgers, then the marts are built.
+    # 1. The sensors find the landing dir's three months and the ledgers, then the marts are built.
     api.wait_until(lambda: (card := _scorecard(warehouse)) and {k[0] for k in card} >= {sc.AS_OF["2023-01"]}
                    and _all_finished(api), 1200, "the sensors' first loads and marts", poll=2)
 
-    # 3. What a data engineer launches from the UI besides: a job by name (one monitoring month) and every
-    #    unpartitioned asset ("Materialize all": the HR tables, the relief ledgers, the marts, serving and
-    #    the report). (The refresh_warehouse and hr_platform_pull jobs are not launched by name again: the
-    #    sensor and the schedule launch them, and "Materialize all" runs their assets; two runs fewer.)
+    # 2. What a data engineer launches from the UI: a partition backfill and every unpartitioned asset
+    #    ("Materialize all": the HR tables, the relief ledgers, the marts, serving and the report).
+    #    The backfill first: Dagster's backfill daemon looks every 30 s (a fixed interval), so its run may
+    #    start that much later, while the other runs go. Launched during step 1 instead, its run came after
+    #    the first marts rebuild half the time and, being a reload that publishes, caused a third one.
+    #    One month, not two: the second partition's run proved nothing the first does not
+    #    (launchPartitionBackfill, the backfill daemon, its status) and cost a run, ≈ 7 s with one run at a
+    #    time. No job is launched by name any more: the sensors and the schedule launch monitoring_snapshot
+    #    (by name, with a partition), refresh_warehouse and hr_platform_pull, and the UI's launchRun mutation
+    #    is the one "Materialize all" calls (jobName __ASSET_JOB); monitoring_snapshot by name from the UI
+    #    cost a run and proved nothing more.
+    backfill = api.backfill(MONITORING, ["2022-12"])
     nodes = api.query(ASSETS)["assetNodes"]
     unpartitioned = [n["assetKey"]["path"] for n in nodes if n["isMaterializable"] and not n["isPartitioned"]]
-    launched = [
-        api.launch("monitoring_snapshot", partition="2023-01"),
-        api.launch("__ASSET_JOB", assets=unpartitioned),
-    ]
+    launched = [api.launch("__ASSET_JOB", assets=unpartitioned)]
 
-    # 4. Meanwhile a new month lands.
+    # 3. Meanwhile a new month lands.
     sc.build(dev["landing"], months=("2023-03",))
 
     def done() -> dict | None:
@@ -176,7 +173,7 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
             return None
         runs = _all_finished(api)
         if not runs or not any(r["tags"].get("zengshou/trigger") == "schedule" for r in runs):
-            return None  # the schedule's tick (every minute here) has not launched a run yet
+            return None  # the schedule has not launched its run yet (_early_pull_cron: 15-75 s after start)
         return card
 
     card = api.wait_until(done, 1800, "every run to finish and 2023-03 to reach marts.kpi_scorecard", poll=2)
@@ -191,6 +188,6 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
     assert {"landing_dir", "marts_after_loads", "schedule"} <= triggers, triggers
     assert api.backfill_status(backfill) in ("COMPLETED", "COMPLETED_SUCCESS")
 
-    # 5. The dropped month is in the scorecard with the values worked out on paper.
+    # 4. The dropped month is in the scorecard with the values worked out on paper.
     lines = [ln for k in sc.KPIS for ln in mismatches(card, sc.AS_OF["2023-03"], k)]
     assert not lines, report(lines)
