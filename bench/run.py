@@ -15,7 +15,10 @@ sampled for memory. The code under test is copied once per benchmark into the wo
 there, so edits other people make to the working tree during a benchmark do not leak into it.
 
   python bench/run.py --scale province --repeat 3        # writes BENCHMARKS.md
-  python bench/run.py --scale demo --repeat 1 --no-write # CI smoke test (< 3 min, no timing checks)
+  python bench/run.py --scale demo --repeat 1 --no-write # a quick look at demo scale
+  python bench/run.py --scale smoke --repeat 1 --no-write --history-months 2
+                                                         # CI smoke test (tests/test_bench_smoke.py): every
+                                                         # part at ≈ 3,000 people, no timing checks
 """
 
 from __future__ import annotations
@@ -47,9 +50,11 @@ KPI_CODES = (
     "relief_ratio_central_budget", "relief_ratio_bridging_funds", "relief_project_compliance",
 )
 # Months of the (a)-(c) landing dir per scale. Province: the simulator's one snapshot (2023-03).
-# Demo and county: 2022-03, 2022-12 and 2023-03, so every one of the ten KPIs has a value to compare
+# Demo, county and smoke: 2022-03, 2022-12 and 2023-03, so every one of the ten KPIs has a value to compare
 # (prior year-end, March, the same month a year before).
+SCALES = ("demo", "county", "province", "smoke")
 SNAPSHOTS = {"demo": ("2022-03", "2023-03", ["2022-03", "2022-12", "2023-03"]),
+             "smoke": ("2022-03", "2023-03", ["2022-03", "2022-12", "2023-03"]),
              "county": ("2022-03", "2023-03", ["2022-03", "2022-12", "2023-03"]),
              "province": (None, None, None)}
 HISTORY_START = "2021-04"
@@ -473,7 +478,9 @@ files. Re-run: `make bench`
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="zengshou benchmark (issue 5)")
-    parser.add_argument("--scale", choices=["demo", "county", "province"], default="province")
+    parser.add_argument("--scale", choices=SCALES, default="province",
+                        help="province (the benchmark), county, demo, or smoke: ≈ 3,000 people, every part run"
+                             " once to see that it works (tests/test_bench_smoke.py), its times mean nothing")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--repeat-baseline", type=int,
                         help="runs of (c) (default --repeat); (c) is the slowest part, its median needs fewer runs"
@@ -482,9 +489,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated subset of a,b,c,d to measure ('' = only report what --reuse names)")
     parser.add_argument("--work", type=Path, help="work dir (default data/bench/<scale>)")
     parser.add_argument("--landing", type=Path, help="landing dir for (a)-(c) (default <work>/landing, simulated)")
-    parser.add_argument("--history-scale", choices=["demo", "county", "province"],
-                        help="scale of the (d) history (default county; demo at demo scale)")
-    parser.add_argument("--history-months", type=int, help="N of month N vs month 2 (default 24; 3 at demo scale)")
+    parser.add_argument("--history-scale", choices=SCALES,
+                        help="scale of the (d) history (default county; demo at demo scale, smoke at smoke scale)")
+    parser.add_argument("--history-months", type=int,
+                        help="N of month N vs month 2 (default 24; 3 at demo and smoke scale)")
     parser.add_argument("--history-landing", type=Path, help="landing dir holding the history's months")
     parser.add_argument("--keep-code", action="store_true",
                         help="reuse the code copy of a previous benchmark in the work dir (development only)")
@@ -571,8 +579,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"    examples: {check['examples']}")
 
     if "d" in parts:
-        hscale = args.history_scale or ("demo" if args.scale == "demo" else "county")
-        n = args.history_months or (3 if args.scale == "demo" else 24)
+        small = args.scale in ("demo", "smoke")
+        hscale = args.history_scale or (args.scale if small else "county")
+        n = args.history_months or (3 if small else 24)
         full = (args.history_landing or work.parent / f"history-{hscale}" / "landing").resolve()
         if args.history_landing is None:
             simulate(hscale, full, HISTORY_START, _month_add(HISTORY_START, n - 1))

@@ -14,7 +14,7 @@ from dagster_project.assets.relief import relief_projects
 from dagster_project.assets.report import kpi_report
 from dagster_project.assets.serving import serving_publish
 from dagster_project.assets.transform import MART_CHECKS, zengshou_dbt
-from dagster_project.orchestration import JOBS, SENSORS, hr_platform_daily
+from dagster_project.orchestration import JOBS, all_sensors, hr_platform_daily
 from dagster_project.resources import build_resources
 from dagster_project.settings import Settings, load_settings
 
@@ -27,7 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[*MART_CHECKS, *HR_CHECKS],
         jobs=JOBS,  # orchestration/jobs.py: every job and its name, once
         schedules=[hr_platform_daily(settings.hr_pull_cron)],
-        sensors=SENSORS,
+        sensors=all_sensors(settings.sensor_interval_seconds),
         resources=build_resources(settings),
         # Every job runs its steps one after another in the run's own process. DuckDB allows one writer
         # process; with Dagster's default multiprocess executor the steps of one run (loads, dbt, each GE

@@ -61,6 +61,12 @@ _ROLE_PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 DEFAULT_ROLE_PREFIX = "zengshou"
 DEFAULT_SETTLE_SECONDS = 30.0  # a landed file modified more recently may still be being copied
+# How often each sensor of the daemon looks (landing dir, warehouse state, finished runs): Dagster's own
+# default. A tick is cheap (meta read without waiting, unchanged files not re-hashed), so a shorter interval
+# only makes a dropped file load, and the marts follow, sooner. The daemon's sensor loop runs every 5 s,
+# so any value up to 4 means "every loop" (5 itself gives every other loop, ≈ 10 s: a tick is due only when
+# 5 s have passed since the last one, and the loop comes round a moment earlier half the time).
+DEFAULT_SENSOR_INTERVAL_SECONDS = 30
 DEFAULT_WAREHOUSE_LOCK_TIMEOUT = 1800.0  # seconds a writer waits for another zengshou writer
 # Settings that may hold a secret (a key, a password in a URL, a robot's access token). The resources
 # show them in the Dagster UI as the variable's name, never the value (resources.build_resources).
@@ -93,6 +99,7 @@ class Settings:
     log_level: str = "WARNING"
     warehouse_lock_timeout: float = DEFAULT_WAREHOUSE_LOCK_TIMEOUT
     landing_settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    sensor_interval_seconds: int = DEFAULT_SENSOR_INTERVAL_SECONDS
     alert_attempts: int = 3
     alert_retry_delay: float = 1.0
     alert_timeout: float = 5.0
@@ -209,6 +216,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=log_level(env),
         warehouse_lock_timeout=warehouse_lock_timeout(env),
         landing_settle_seconds=_number(env, "ZENGSHOU_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
+        sensor_interval_seconds=int(_number(env, "ZENGSHOU_SENSOR_INTERVAL_SECONDS", DEFAULT_SENSOR_INTERVAL_SECONDS,
+                                            integer=True, minimum=1)),
         alert_attempts=int(_number(env, "ZENGSHOU_ALERT_ATTEMPTS", 3, integer=True, minimum=1)),
         alert_retry_delay=_number(env, "ZENGSHOU_ALERT_RETRY_DELAY", 1),
         alert_timeout=_number(env, "ZENGSHOU_ALERT_TIMEOUT", 5, minimum=0.1),

@@ -65,6 +65,8 @@ BAD_SETTINGS = [
     ("ZENGSHOU_HR_PULL_CRON", "every day at 6", "ZENGSHOU_HR_PULL_CRON must be a cron string"),
     ("ZENGSHOU_HR_PULL_CRON", "30 25 * * *", "'25' is out of range for the hour field (0-23)"),
     ("ZENGSHOU_LANDING_SETTLE_SECONDS", "30s", "ZENGSHOU_LANDING_SETTLE_SECONDS must be a number"),
+    ("ZENGSHOU_SENSOR_INTERVAL_SECONDS", "30s", "ZENGSHOU_SENSOR_INTERVAL_SECONDS must be a whole number of at"),
+    ("ZENGSHOU_SENSOR_INTERVAL_SECONDS", "0", "ZENGSHOU_SENSOR_INTERVAL_SECONDS must be a whole number of at least 1"),
     ("ZENGSHOU_ALERT_ATTEMPTS", "three", "ZENGSHOU_ALERT_ATTEMPTS must be a whole number of at least 1"),
     ("ZENGSHOU_ALERT_RETRY_DELAY", "1m", "ZENGSHOU_ALERT_RETRY_DELAY must be a number"),
     ("ZENGSHOU_ALERT_TIMEOUT", "0", "ZENGSHOU_ALERT_TIMEOUT must be a number of at least 0.1"),

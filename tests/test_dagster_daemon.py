@@ -3,12 +3,13 @@ instance file (dagster_home.yaml, exactly as `make dev` copies it), runs launche
 GraphQL API (what the UI's buttons call), by the daemon's sensors and by the HR schedule, a month dropped
 into the landing dir while it runs. Every run must succeed and the new month must reach marts.kpi_scorecard.
 
-One module-scoped `dagster dev` (webserver + daemon + code server, ≈1 min to start); the known-answer
-landing set, so the final scorecard is checked against values worked out on paper.
+One module-scoped `dagster dev` (webserver + daemon + code server, ≈ 10 s to serve on an idle machine);
+the known-answer landing set, so the final scorecard is checked against values worked out on paper.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -63,6 +64,19 @@ def _scorecard(warehouse: Path) -> dict | None:
     return card
 
 
+def _early_pull_cron(now: datetime.datetime | None = None) -> str:
+    """The HR schedule's cron for this test (06:30 daily in production): every 2 minutes, phased so that
+    the first tick comes 15–75 s after `dagster dev` starts, while the first loads run, and the next one
+    most likely after the test has ended. So one schedule-launched run happens during the test, early.
+
+    With */5, then */2, the test waited for the tick: up to 5, then 2 minutes, after all else was done.
+    Every minute was tried and kept the queue busy (one run at a time, dagster_home.yaml; the marts sensor
+    waits for an empty queue); a pull a minute also cost ≈ 7 s of the queue each time."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    first = (now + datetime.timedelta(seconds=75)).minute  # the minute boundary 15-75 s from now
+    return ",".join(str(m) for m in sorted((first + 2 * k) % 60 for k in range(30))) + " * * * *"
+
+
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dagster_dev")
@@ -71,11 +85,11 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     shutil.copy(REPO / "dagster_home.yaml", home / "dagster.yaml")  # what `make dev` does
-    # The HR schedule fires every 2 minutes here (06:30 daily in production), so a schedule-launched run
-    # happens during the test too (the test waits for one: with */5 that wait was up to 5 minutes, often
-    # the longest part of the test). Not every minute: with one run at a time (dagster_home.yaml) a pull a
-    # minute kept the queue busy, and the marts sensor waits for an empty queue.
-    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2", ZENGSHOU_HR_PULL_CRON="*/2 * * * *")
+    # The sensors look at every loop of the daemon (5 s; ZENGSHOU_SENSOR_INTERVAL_SECONDS=1, 30 s in
+    # production): with 30 s (60 s for the landing sensors) the test waited up to a minute per step for a
+    # tick after the queue had emptied.
+    env = scenario.env(ZENGSHOU_LANDING_SETTLE_SECONDS="2", ZENGSHOU_HR_PULL_CRON=_early_pull_cron(),
+                       ZENGSHOU_SENSOR_INTERVAL_SECONDS="1")
     port = _free_port()
     log_path = root / "dagster_dev.log"
     with log_path.open("w") as log:
@@ -130,20 +144,23 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
 
     # 1. The sensors find the landing dir's three months and the ledgers, then the marts are built.
     api.wait_until(lambda: (card := _scorecard(warehouse)) and {k[0] for k in card} >= {sc.AS_OF["2023-01"]}
-                   and _all_finished(api), 1200, "the sensors' first loads and marts")
+                   and _all_finished(api), 1200, "the sensors' first loads and marts", poll=2)
 
-    # 2. What a data engineer launches from the UI: a job by name (one monitoring month), every
-    #    unpartitioned asset ("Materialize all": the HR tables, the relief ledgers, the marts, serving and
-    #    the report), and a partition backfill of two months. (The refresh_warehouse and hr_platform_pull
-    #    jobs are not launched by name again: the sensor and the schedule launch them, and "Materialize
-    #    all" runs their assets; two runs fewer.)
+    # 2. What a data engineer launches from the UI: a partition backfill and every unpartitioned asset
+    #    ("Materialize all": the HR tables, the relief ledgers, the marts, serving and the report).
+    #    The backfill first: Dagster's backfill daemon looks every 30 s (a fixed interval), so its run may
+    #    start that much later, while the other runs go. Launched during step 1 instead, its run came after
+    #    the first marts rebuild half the time and, being a reload that publishes, caused a third one.
+    #    One month, not two: the second partition's run proved nothing the first does not
+    #    (launchPartitionBackfill, the backfill daemon, its status) and cost a run, ≈ 7 s with one run at a
+    #    time. No job is launched by name any more: the sensors and the schedule launch monitoring_snapshot
+    #    (by name, with a partition), refresh_warehouse and hr_platform_pull, and the UI's launchRun mutation
+    #    is the one "Materialize all" calls (jobName __ASSET_JOB); monitoring_snapshot by name from the UI
+    #    cost a run and proved nothing more.
+    backfill = api.backfill(MONITORING, ["2022-12"])
     nodes = api.query(ASSETS)["assetNodes"]
     unpartitioned = [n["assetKey"]["path"] for n in nodes if n["isMaterializable"] and not n["isPartitioned"]]
-    launched = [
-        api.launch("monitoring_snapshot", partition="2023-01"),
-        api.launch("__ASSET_JOB", assets=unpartitioned),
-    ]
-    backfill = api.backfill(MONITORING, ["2022-12", "2023-01"])
+    launched = [api.launch("__ASSET_JOB", assets=unpartitioned)]
 
     # 3. Meanwhile a new month lands.
     sc.build(dev["landing"], months=("2023-03",))
@@ -156,10 +173,10 @@ def test_runs_from_the_ui_and_the_sensors_all_succeed_and_a_dropped_month_reache
             return None
         runs = _all_finished(api)
         if not runs or not any(r["tags"].get("zengshou/trigger") == "schedule" for r in runs):
-            return None  # the schedule's tick (every 2 minutes here) has not launched a run yet
+            return None  # the schedule has not launched its run yet (_early_pull_cron: 15-75 s after start)
         return card
 
-    card = api.wait_until(done, 1800, "every run to finish and 2023-03 to reach marts.kpi_scorecard", poll=5)
+    card = api.wait_until(done, 1800, "every run to finish and 2023-03 to reach marts.kpi_scorecard", poll=2)
 
     runs = api.runs()
     failed = [(r["jobName"], r["runId"][:8], r["status"]) for r in runs if r["status"] != "SUCCESS"]

@@ -101,6 +101,18 @@ def test_code_location_has_sensors_schedules_jobs_and_checks():
     assert sum(1 for a, _ in check_keys if a.startswith(("marts/", "staging/", "intermediate/"))) > 10  # dbt tests
 
 
+def test_every_sensor_looks_as_often_as_zengshou_sensor_interval_seconds_says(monkeypatch: pytest.MonkeyPatch):
+    """One setting for all five sensors; 30 s (Dagster's default) when it is not set."""
+    names = {"monitoring_landing_sensor", "relief_landing_sensor", "marts_after_loads", "run_failure_alerts",
+             "asset_check_alerts"}
+    monkeypatch.delenv("ZENGSHOU_SENSOR_INTERVAL_SECONDS", raising=False)
+    assert {s.name: s.minimum_interval_seconds for s in full_defs().get_repository_def().sensor_defs} == \
+        dict.fromkeys(names, 30)
+    monkeypatch.setenv("ZENGSHOU_SENSOR_INTERVAL_SECONDS", "7")
+    assert {s.name: s.minimum_interval_seconds for s in full_defs().get_repository_def().sensor_defs} == \
+        dict.fromkeys(names, 7)
+
+
 def test_schedule_requests_the_hr_pull():
     schedule = full_defs().get_repository_def().get_schedule_def("hr_platform_daily")
     context = dg.build_schedule_context(scheduled_execution_time=None)
@@ -279,6 +291,30 @@ def test_a_load_that_failed_for_a_transient_reason_is_retried_with_backoff(landi
     monkeypatch.setenv("ZENGSHOU_WAREHOUSE_LOCK_TIMEOUT", "30")
     assert _run_for(again, instance).success
     assert tick("monitoring_landing_sensor", instance, retry.cursor).run_requests == []
+
+
+def test_a_month_half_loaded_by_a_run_still_going_is_not_requested_again(landing: Landing):
+    """A tick between the two steps of a month's run (households published, members not yet) sees only
+    the members still to load: it must not request them while that run is going (the daemon test, with
+    ticks every 5 s, had a second 2022-12 run for it), and must once the run has ended without them."""
+    instance = dg.DagsterInstance.ephemeral()
+    write_month(landing, "2023-01")
+    first = tick("monitoring_landing_sensor", instance, None)
+    [request] = first.run_requests
+    job = full_defs().resolve_job_def(MONITORING_JOB)
+    # The requested run: started, its households step done (published), its members step not yet.
+    running = instance.create_run_for_job(job, tags={**request.tags, "dagster/partition": "2023-01"},
+                                          status=dg.DagsterRunStatus.STARTED)
+    households = job.execute_in_process(instance=instance, partition_key="2023-01", asset_selection=[HOUSEHOLDS],
+                                        raise_on_error=False)
+    assert households.success
+
+    during = tick("monitoring_landing_sensor", instance, first.cursor)
+    assert during.run_requests == [] and "is queued or running" in during.skip_message, during.skip_message
+
+    instance.report_run_failed(running)  # killed before its members step
+    after = tick("monitoring_landing_sensor", instance, during.cursor)
+    assert [(r.partition_key, r.asset_selection) for r in after.run_requests] == [("2023-01", [MEMBERS])]
 
 
 def test_a_load_rejected_for_a_data_reason_is_not_retried_until_the_file_changes(landing: Landing,

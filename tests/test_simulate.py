@@ -102,8 +102,9 @@ def clean(m: pd.DataFrame, name_to_code: dict[str, str]) -> pd.DataFrame:
 
 
 def test_scales_documented():
-    assert set(SCALES) == {"demo", "county", "province"}
+    assert set(SCALES) == {"demo", "county", "province", "smoke"}
     assert SCALES["province"]["people"] > 9_000_000 and SCALES["demo"]["people"] == 20_000
+    assert SCALES["smoke"]["people"] == 3_000  # the benchmark's smoke test (bench/run.py --scale smoke)
 
 
 def test_checksum_helper_on_published_example():

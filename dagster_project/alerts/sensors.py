@@ -12,16 +12,10 @@ import dagster as dg
 from dagster_project.alerts.dispatch import PARTITION_TAG, alerts_for_stored_run, send_alerts, step_error
 from dagster_project.alerts.model import CHECK_FAILED_ERROR, run_failure_alert
 from dagster_project.resources import AlertsResource
+from dagster_project.settings import DEFAULT_SENSOR_INTERVAL_SECONDS
 
 
-@dg.run_failure_sensor(
-    name="run_failure_alerts",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="A failed run (other than by a failed blocking check, which asset_check_alerts reports) → "
-                "an alert to ZENGSHOU_ALERT_WEBHOOK_URL.",
-)
-def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResource):
+def _run_failure_tick(context: dg.RunFailureSensorContext, alerts: AlertsResource):
     config = alerts.config()
     run = context.dagster_run
     errors = [step_error(event) for event in context.get_step_failure_events()]
@@ -34,14 +28,7 @@ def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResour
         context.log.info(f"{outcome.alert.dedupe_key}: {outcome.status} {outcome.error or ''}")
 
 
-@dg.sensor(
-    name="asset_check_alerts",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Failed asset checks (batch_accepted, pull_accepted, unusual values, dbt tests, GE suites) of "
-                "every finished run → one alert each to ZENGSHOU_ALERT_WEBHOOK_URL, once per batch.",
-)
-def asset_check_alerts(context: dg.SensorEvaluationContext, alerts: AlertsResource):
+def _asset_check_tick(context: dg.SensorEvaluationContext, alerts: AlertsResource):
     from dagster_project.orchestration.sensors import finished_runs, last_finished_run_id
 
     config = alerts.config()
@@ -58,3 +45,25 @@ def asset_check_alerts(context: dg.SensorEvaluationContext, alerts: AlertsResour
         context.log.info(f"{outcome.alert.dedupe_key}: {outcome.status} {outcome.error or ''}")
     skip = None if outcomes else f"no failed asset check in {len(runs)} finished run(s)"
     return dg.SensorResult(cursor=str(cursor), skip_reason=skip)
+
+
+def alert_sensors(interval: int = DEFAULT_SENSOR_INTERVAL_SECONDS) -> list[dg.SensorDefinition]:
+    """Both alert sensors with ``minimum_interval_seconds=interval`` (Settings.sensor_interval_seconds, as the
+    landing and marts sensors: orchestration.sensors.orchestration_sensors)."""
+    running = dg.DefaultSensorStatus.RUNNING
+    return [
+        dg.run_failure_sensor(
+            name="run_failure_alerts", minimum_interval_seconds=interval, default_status=running,
+            description="A failed run (other than by a failed blocking check, which asset_check_alerts reports) → "
+                        "an alert to ZENGSHOU_ALERT_WEBHOOK_URL.",
+        )(_run_failure_tick),
+        dg.sensor(
+            name="asset_check_alerts", minimum_interval_seconds=interval, default_status=running,
+            description="Failed asset checks (batch_accepted, pull_accepted, unusual values, dbt tests, GE suites) "
+                        "of every finished run → one alert each to ZENGSHOU_ALERT_WEBHOOK_URL, once per batch.",
+        )(_asset_check_tick),
+    ]
+
+
+# At the default interval, for the tests that call a sensor directly.
+run_failure_alerts, asset_check_alerts = alert_sensors()

@@ -40,6 +40,7 @@ from dagster_project.ingest.warehouse_lock import WarehouseBusy
 from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, WRITER_TAG
 from dagster_project.planning import MARTS, MONITORING, RELIEF, WarehouseState, plan, read_state
 from dagster_project.resources import LandingResource, WarehouseResource
+from dagster_project.settings import DEFAULT_SENSOR_INTERVAL_SECONDS
 
 log = logging.getLogger("zengshou.sensors")
 
@@ -120,13 +121,22 @@ def should_request(instance: dg.DagsterInstance | None, cursor: Cursor, slot: st
                    now: float) -> tuple[bool, str]:
     """(request now?, note) for work still to do (``content``: what must be loaded or built).
 
-    New content is requested at once. Content requested before is requested again only when every run
-    made for it has finished without doing the work (failed, cancelled, or killed before recording
-    anything) and the backoff after the last of them has passed — so a transient failure is retried,
-    a pending run is not doubled, and a data failure (recorded in ``meta``, so no longer "to do") is not
-    retried until the file changes."""
+    New content is requested once no run for the slot's previous request is queued or running: a tick
+    that reads the warehouse between the two steps of a month's run (households published, members
+    not yet) sees only the members still to load — other content, but the running run loads it (seen
+    under the daemon with ticks every 5 s: a second run for the month). Content requested before is
+    requested again only when every run made for it has finished without doing the work (failed,
+    cancelled, or killed before recording anything) and the backoff after the last of them has passed —
+    so a transient failure is retried, a pending run is not doubled, and a data failure (recorded in
+    ``meta``, so no longer "to do") is not retried until the file changes."""
     previous = cursor.requested.get(slot)
-    if not previous or previous[0] != content:
+    if not previous:
+        return True, ""
+    if previous[0] != content:
+        pending = instance.get_run_records(dg.RunsFilter(tags={CONTENT_TAG: previous[0]}, statuses=_UNFINISHED),
+                                           limit=1) if instance else []
+        if pending:
+            return False, f"{slot}: a run for {previous[0]} is queued or running; looking again after it"
         return True, ""
     runs = instance.get_run_records(dg.RunsFilter(tags={CONTENT_TAG: content}), limit=50) if instance else []
     if any(r.dagster_run.status in _UNFINISHED for r in runs):
@@ -247,29 +257,11 @@ def _landing_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResou
     return _result(context, requests, cursor, notes, landing.dir)
 
 
-@dg.sensor(
-    name="monitoring_landing_sensor",
-    job_name=MONITORING_JOB,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New or changed monitoring/<YYYY-MM>/members|households files in ZENGSHOU_LANDING_DIR → "
-                "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
-)
-def monitoring_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                              landing: LandingResource):
+def _monitoring_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     return _landing_tick(context, warehouse, landing, monitoring_requests)
 
 
-@dg.sensor(
-    name="relief_landing_sensor",
-    job_name=REFRESH_JOB,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New or changed relief/<YYYY>/*.xlsx|csv ledgers in ZENGSHOU_LANDING_DIR → a refresh_warehouse "
-                "run of raw/relief_projects (which loads exactly the new or changed files).",
-)
-def relief_landing_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                          landing: LandingResource):
+def _relief_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     return _landing_tick(context, warehouse, landing, relief_requests)
 
 
@@ -325,17 +317,7 @@ def marts_request(outdated: str | None, raw: str, cursor: str | None, instance: 
                      tags={"zengshou/reason": outdated[:200]})], state.dump(), None
 
 
-@dg.sensor(
-    name="marts_after_loads",
-    job_name=TRANSFORM_JOB,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When the raw tables differ from what the published marts were built from (new loads, or a "
-                "transform that failed or was killed): one transform_marts run (dbt build + the marts' checks "
-                "+ publishing), once no load is queued or running.",
-)
-def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
-                      landing: LandingResource):
+def _marts_tick(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, landing: LandingResource):
     if not landing.exists():
         return dg.SkipReason(NO_LANDING_DIR)
     state = _read_state(context, warehouse.file)
@@ -348,3 +330,39 @@ def marts_after_loads(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     requests, cursor, skip = marts_request(todo.marts_outdated, todo.raw_state, context.cursor, context.instance,
                                            runs_pending)
     return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else skip)
+
+
+# --------------------------------------------------------------------------------------------------
+# The sensors, looking every ``interval`` seconds
+# --------------------------------------------------------------------------------------------------
+def orchestration_sensors(interval: int = DEFAULT_SENSOR_INTERVAL_SECONDS) -> list[dg.SensorDefinition]:
+    """The landing and marts sensors with ``minimum_interval_seconds=interval`` (Settings.sensor_interval_seconds,
+    ZENGSHOU_SENSOR_INTERVAL_SECONDS): a factory, because the interval is part of the definition and the
+    settings are read only when the code location loads (definitions.py)."""
+    running = dg.DefaultSensorStatus.RUNNING
+    return [
+        dg.sensor(
+            name="monitoring_landing_sensor", job_name=MONITORING_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="New or changed monitoring/<YYYY-MM>/members|households files in ZENGSHOU_LANDING_DIR → "
+                        "a monitoring_snapshot run for exactly that month (run key = the files' sha256).",
+        )(_monitoring_tick),
+        dg.sensor(
+            name="relief_landing_sensor", job_name=REFRESH_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="New or changed relief/<YYYY>/*.xlsx|csv ledgers in ZENGSHOU_LANDING_DIR → a "
+                        "refresh_warehouse run of raw/relief_projects (which loads exactly the new or changed "
+                        "files).",
+        )(_relief_tick),
+        dg.sensor(
+            name="marts_after_loads", job_name=TRANSFORM_JOB, minimum_interval_seconds=interval,
+            default_status=running,
+            description="When the raw tables differ from what the published marts were built from (new loads, or "
+                        "a transform that failed or was killed): one transform_marts run (dbt build + the marts' "
+                        "checks + publishing), once no load is queued or running.",
+        )(_marts_tick),
+    ]
+
+
+# At the default interval, for the tests that tick a sensor by name.
+monitoring_landing_sensor, relief_landing_sensor, marts_after_loads = orchestration_sensors()

@@ -24,6 +24,17 @@ SCALES: dict[str, dict[str, object]] = {
         "relief_projects_per_county": 4,
         "description": "≈300,000 people (the size of a large county's caseload) over all 129 counties",
     },
+    # The benchmark's smoke test (tests/test_bench_smoke.py: bench/run.py --scale smoke) runs every part of
+    # the benchmark, three pipeline runs, where only "does it work" is asked: ≈ 3,000 people still give every
+    # one of the ten KPIs a value in each county's province roll-up, and the landing dir is written in ≈ 2 s
+    # (demo: ≈ 8 s).
+    "smoke": {
+        "people": 3_000,
+        "default_start": "2022-01",
+        "default_end": "2023-03",
+        "relief_projects_per_county": 1,
+        "description": "≈3,000 people over all 129 counties: the benchmark's smoke test, not a demo",
+    },
     "province": {
         "people": 9_300_000,
         "default_start": "2023-03",
