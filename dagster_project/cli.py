@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dagster_project.report.cli import add_report_parser, run_report
 from dagster_project.settings import ConfigError, Settings, load_settings
+from dagster_project.simulate.scales import SCALES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="zengshou", description="增收 warehouse: 脱贫人口稳岗就业促增收 (Yunnan).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sim = sub.add_parser("simulate", help="write realistic source extracts (files + HR database)")
-    sim.add_argument("--scale", choices=["demo", "county", "province", "smoke"], default="demo")
+    sim.add_argument("--scale", choices=list(SCALES), default="demo")
     sim.add_argument("--out", type=Path, required=True, help="landing dir to write")
     sim.add_argument("--seed", type=int, default=2023)
     sim.add_argument("--start", type=_month, help="first snapshot month YYYY-MM")
