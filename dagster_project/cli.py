@@ -64,8 +64,9 @@ def _simulate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--start {args.start} is after --end {args.end}")
     summary = simulate(args.out, scale=args.scale, seed=args.seed, start=args.start, end=args.end,
                        dirty_rate=args.dirty_rate)
-    months = summary.get("months") or summary.get("snapshots") or []
-    print(f"OK: simulated {args.scale} scale into {args.out} ({len(months)} snapshot month(s))")
+    months = summary["counts_per_month"]  # one entry per snapshot month written
+    print(f"OK: simulated {args.scale} scale into {args.out} ({len(months)} snapshot month(s), "
+          f"{summary['start']}..{summary['end']})")
     return EXIT_OK
 
 

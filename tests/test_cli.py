@@ -54,6 +54,15 @@ def test_start_after_end_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_simulate_says_how_many_months_it_wrote(tmp_path: Path) -> None:
+    """2023-01..2023-03 is three snapshot months (the line said "0 snapshot month(s)" whatever it wrote)."""
+    proc = _run(["simulate", "--scale", "smoke", "--out", str(tmp_path / "sim"), "--start", "2023-01",
+                 "--end", "2023-03"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("(3 snapshot month(s), 2023-01..2023-03)"), proc.stdout
+    assert sorted(p.name for p in (tmp_path / "sim" / "monitoring").iterdir()) == ["2023-01", "2023-02", "2023-03"]
+
+
 # Every malformed setting stops `zengshou run` before anything is created, exit 2, one line naming it
 # (issue 13 #7, #10). Each value here is what a person could really type.
 BAD_SETTINGS = [
