@@ -615,9 +615,11 @@ def main(argv: list[str] | None = None) -> int:
         # The smoke (CI: every part works, its times mean nothing) does not load a history of its own: its
         # month 1 is (b)'s warehouse — the three months of the (a)-(c) landing dir, just loaded by the same
         # `zengshou run` — and month k adds the k-th simulated month after them (2023-04, ...), so the
-        # smoke runs `zengshou run` twice instead of three times and simulates once. Every other scale
-        # loads month 1 of a monthly history simulated from HISTORY_START (the province figures of
-        # BENCHMARKS.md: month 2 and month 24 of a county-scale history).
+        # smoke runs `zengshou run` twice instead of three times and simulates once. This needs the (b) of
+        # this invocation and enough simulated months after it (one: --history-months 2, as CI runs it).
+        # Otherwise, and at every other scale, month 1 is loaded from a monthly history simulated from
+        # HISTORY_START (the province figures of BENCHMARKS.md: month 2 and month 24 of a county-scale
+        # history, unchanged).
         later_months = sorted(p.name for p in later.iterdir()) if later is not None and later.is_dir() else []
         if (later is not None and "b" in parts and results["b"] and args.history_landing is None
                 and hscale == "smoke" and len(later_months) >= n - 1):
