@@ -10,7 +10,8 @@ with new random ids (see ge_runner). Here an *ephemeral* context is configured w
   server publishing the site does not serve the raw JSON), and
 - one local Data Docs site in the docs dir,
 
-and only the new validation's page is rendered by GE each time (incremental build). The index is not
+and only the new validation's page is rendered by GE's renderer and view each time (context and site
+builder kept per folder and process: ``_site``, ``_render_page``). The index is not
 GE's (its list is built by JavaScript from CDN libraries, so offline it showed only a heading): it is
 static HTML written by ``data_docs_site.render_index`` from the site's list of validations
 (``<docs dir>_index.json``), and every GE page is rewritten to need no network
