@@ -82,3 +82,50 @@ def test_ge_releases_the_warehouse(warehouse: Path, monkeypatch) -> None:
     con = duckdb.connect(str(warehouse))
     assert con.execute("SELECT count(*) FROM landing.t").fetchone()[0] == 14
     con.close()
+
+
+def _counts(outcome) -> tuple:
+    by_type = {o.expectation: o for o in outcome.outcomes}
+    between = by_type["expect_column_values_to_be_between"]
+    return (between.unexpected_count, between.element_count, by_type["unexpected_rows_expectation"].observed)
+
+
+def test_reused_context_sees_rows_written_between_validations(warehouse: Path, monkeypatch) -> None:
+    """ge_runner keeps one GE context, datasource and query asset per process and warehouse: a second
+    validation of the same query after another connection changed the rows must count the new rows,
+    and the file must be free after each validation."""
+    assert _counts(_run(warehouse, monkeypatch)) == (1, 14, 2)        # month 13; month 13 + the NULL skill
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO landing.t VALUES (14, NULL), (15, '普通劳动力')")
+    con.close()
+    # months 13, 14, 15 out of range of 16 rows; rows: the NULL skill (12), 13, 14 (NULL too), 15
+    assert _counts(_run(warehouse, monkeypatch)) == (3, 16, 4)
+    con = duckdb.connect(str(warehouse))
+    con.execute("DELETE FROM landing.t WHERE months >= 12")
+    con.close()
+    assert _counts(_run(warehouse, monkeypatch)) == (0, 12, 0)
+
+
+def test_more_warehouses_than_remembered(tmp_path: Path, warehouse: Path, monkeypatch) -> None:
+    """One process validating more warehouses (and memory caps) than ge_runner keeps datasources for:
+    each is validated on its own rows, the oldest is forgotten and comes back."""
+    import shutil
+
+    copies = []
+    for i in range(ge_runner._MAX_SOURCES + 1):
+        copy = tmp_path / f"copy{i}" / "ge.duckdb"
+        copy.parent.mkdir()
+        shutil.copy(warehouse, copy)
+        con = duckdb.connect(str(copy))
+        con.execute(f"DELETE FROM landing.t WHERE months < {i}")    # copy i keeps months i..13: 14 - i rows
+        con.close()
+        copies.append(copy)
+    for i, copy in enumerate([*copies, copies[0]]):
+        i = i % len(copies)
+        # months i..13: 13 out of range; rows: 13 and the NULL skill (month 12) while i <= 12
+        assert _counts(_run(copy, monkeypatch)) == (1, 14 - i, 2)
+    suite = _suite()
+    monkeypatch.setitem(ge_runner._stored_suites(), "pin", suite)
+    small = ge_runner.validate(copies[1], "pin", "SELECT * FROM landing.t", memory_limit="300MB")
+    assert _counts(small) == (1, 13, 2)
+    assert len(ge_runner._sources) <= ge_runner._MAX_SOURCES

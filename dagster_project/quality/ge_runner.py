@@ -14,6 +14,7 @@ The pandas datasource would also work but is ~4x slower and needs the whole tabl
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from dagster_project.quality.suites import load_stored_suites
 from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_WAREHOUSE_LOCK_TIMEOUT, EXPECTATIONS_DIR
 
 _lock = threading.Lock()
+_names = itertools.count()
 
 
 class _DuckDBDialect(str):
@@ -122,6 +124,57 @@ def _release(engine: Any) -> None:
     engine.engine.dispose()
 
 
+# One GE context per process, and one SQL datasource (with its query assets) per warehouse URL: building
+# them cost ≈ 60 ms of CPU per validation (a context, a datasource whose connection test opened the
+# warehouse, an asset and a batch definition, each re-serialised into the context's stores), about a third
+# of a validation. What must not outlive a validation — the DuckDB connection — is still closed by
+# ``_release`` and the engines disposed after each one; the next validation connects again. Only touched
+# under ``_lock``.
+_MAX_SOURCES = 8                 # warehouses remembered per process (tests use many temporary ones)
+_context: Any = None
+_sources: dict[str, Any] = {}    # warehouse URL -> SQLDatasource
+_batch_definitions: dict[tuple[str, str], Any] = {}   # (URL, query) -> BatchDefinition
+
+
+def _ge_context() -> Any:
+    """The process's ephemeral GE context (in-memory stores: nothing is written to disk)."""
+    global _context
+    if _context is None:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _context = context
+    return _context
+
+
+def _datasource(url: str) -> Any:
+    """The SQL datasource for ``url``, added (and its connection tested) on first use."""
+    source = _sources.get(url)
+    if source is not None:
+        return source
+    context = _ge_context()
+    if len(_sources) >= _MAX_SOURCES:           # forget the oldest warehouse
+        old_url, old = next(iter(_sources.items()))
+        del _sources[old_url]
+        for key in [k for k in _batch_definitions if k[0] == old_url]:
+            del _batch_definitions[key]
+        context.data_sources.delete(old.name)
+    name = f"warehouse_{next(_names)}"
+    source = context.data_sources.add_sql(name=name, connection_string=url)  # (not added if the test fails)
+    _sources[url] = source
+    return source
+
+
+def _batch_definition(source: Any, query: str) -> Any:
+    """The whole-table batch definition of a query asset for ``query`` (one asset per distinct query)."""
+    key = (str(source.connection_string), query)
+    definition = _batch_definitions.get(key)
+    if definition is None:
+        asset = source.add_query_asset(name=f"batch_{next(_names)}", query=query)
+        definition = asset.add_batch_definition_whole_table("whole")
+        _batch_definitions[key] = definition
+    return definition
+
+
 def _target(config: Any) -> str:
     kwargs = config.kwargs
     if config.meta and "rule" in config.meta:
@@ -151,12 +204,8 @@ def validate(warehouse: Path, suite_name: str, query: str, *, memory_limit: str 
     # GE contexts are not thread-safe; validations are short. GE opens the warehouse read-write through
     # duckdb-engine, so it takes the writer lock like every other connection (ingest/warehouse_lock.py).
     with _lock, warehouse_lock(warehouse, timeout=lock_timeout, purpose="Great Expectations validation"):
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = context.data_sources.add_sql(name="warehouse",
-                                              connection_string=warehouse_url(warehouse, memory_limit))
-        asset = source.add_query_asset(name="batch", query=query)
-        batch = asset.add_batch_definition_whole_table("whole").get_batch()
+        source = _datasource(warehouse_url(warehouse, memory_limit))
+        batch = _batch_definition(source, query).get_batch()
         try:
             result = batch.validate(suite, result_format="SUMMARY")
         finally:

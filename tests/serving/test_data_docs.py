@@ -282,3 +282,34 @@ def test_the_site_renders_offline_with_the_batch_verdicts(loaded_site: dict, tmp
         assert "<script" not in page.read_text("utf-8"), page
     assert _dead_links(site) == []
     assert (site / "static" / "zengshou.css").is_file()
+
+
+def test_page_reads_as_ges_own_incremental_build(ge_warehouse: Path, tmp_path: Path) -> None:
+    """record_validation renders the new page itself with the folder's site builder (kept per process)
+    instead of calling GE's build_data_docs; the page reads as the one GE's build writes from the same
+    stored result, and a folder removed while the process runs is written again, static files too."""
+    import shutil
+
+    from dagster_project.quality import data_docs_site
+
+    def text(html: str) -> str:
+        words = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        return re.sub(r"\d{8}T\d{6}\.\d+Z|\d{4}-\d{2}-\d{2}[T ][\d:.]+(\+00:00)?", "<time>", words)
+
+    result = _ge_result(ge_warehouse, "marts.pin", "SELECT * FROM landing.members")
+    docs = tmp_path / "docs"
+    page = record_validation(result, docs_dir=docs, run_name="own")
+    assert page is not None and (docs / "static" / "styles").is_dir()
+    ours = page.page.read_text("utf-8")
+    page.page.unlink()
+    context = data_docs._context(docs.resolve())          # a fresh context: GE's own build of the same result
+    context.build_data_docs(site_names=[data_docs.SITE_NAME],
+                            resource_identifiers=context.validation_results_store.list_keys(), build_index=False)
+    rel = page.page.relative_to(docs.resolve()).as_posix()
+    assert text(ours) == text(data_docs_site.offline_page(page.page.read_text("utf-8"), rel))
+
+    for path in (docs, tmp_path / "docs_validations", tmp_path / "docs_index.json"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    again = record_validation(result, docs_dir=docs, run_name="again")
+    assert again is not None and again.page.exists() and (docs / "static" / "styles").is_dir()
+    assert again.page.name in again.index.read_text("utf-8")
