@@ -112,12 +112,18 @@ def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return published_once(tmp_path_factory, "mixed", MIXED_STYLES)
 
 
-@pytest.fixture(scope="session")
-def three_months(tmp_path_factory: pytest.TempPathFactory) -> Published:
-    """Snapshots 2022-03, 2022-12, 2023-01 and the 2023 ledger, `zengshou run` once: run 1 of
-    test_lifecycle and the starting state of test_recovery's fault runs (each ran it for itself before).
+def three_months_once(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """Snapshots 2022-03, 2022-12, 2023-01 and the 2023 ledger, `zengshou run` once per test session: run 1
+    of test_lifecycle, the starting state of test_recovery's fault runs (each ran it for itself before) and
+    of tests/test_dagster_daemon.py's `dagster dev` (outside this folder, so it calls this function).
     Only read it; a test that goes on from it works on ``copy_of(three_months.scenario.root, …)``."""
     return published_once(tmp_path_factory, "three_months", months=("2022-03", "2022-12", "2023-01"))
+
+
+@pytest.fixture(scope="session")
+def three_months(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """``three_months_once``: see there."""
+    return three_months_once(tmp_path_factory)
 
 
 # test_cli_errors' HR platform: four jobseekers days apart (K1 at T0-30 d … K4 at T0, the watermark run 1
