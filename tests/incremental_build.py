@@ -105,28 +105,44 @@ def restore(con: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
     con.execute(f"INSERT INTO {table} SELECT * FROM keep.{table.split('.')[1]} WHERE {where}")
 
 
-def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
-        " AND table_schema = 'marts' ORDER BY 1").fetchall()]
+        " AND table_schema = ? ORDER BY 1", [schema]).fetchall()]
+
+
+def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return schema_tables(con, "marts")
+
+
+def schema_differences(a: Path, b: Path, schema: str) -> list[str]:
+    """Every ``schema``.* table of warehouse ``a`` against the same table of ``b``: row counts and EXCEPT ALL
+    both ways; one line per table that differs or that only one of them has (an empty list: identical,
+    row for row)."""
+    out = []
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute(f"ATTACH '{b}' AS other (READ_ONLY)")
+        tables = schema_tables(con, schema)
+        in_other = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'other' AND table_schema = ?"
+            " ORDER BY 1", [schema]).fetchall()]
+        out += [f"{schema}.{t}: only in {a if t in tables else b}" for t in sorted(set(tables) ^ set(in_other))]
+        if schema == "marts":
+            assert len(tables) >= 15, tables
+        for t in sorted(set(tables) & set(in_other)):
+            n_a = con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0]
+            n_b = con.execute(f"SELECT count(*) FROM other.{schema}.{t}").fetchone()[0]
+            only_a = con.execute(f"SELECT count(*) FROM (SELECT * FROM {schema}.{t} EXCEPT ALL"
+                                 f" SELECT * FROM other.{schema}.{t})").fetchone()[0]
+            only_b = con.execute(f"SELECT count(*) FROM (SELECT * FROM other.{schema}.{t} EXCEPT ALL"
+                                 f" SELECT * FROM {schema}.{t})").fetchone()[0]
+            if (n_a, only_a, only_b) != (n_b, 0, 0):
+                out.append(f"{schema}.{t}: {n_a} rows in {a.parent.name}, {n_b} in {b.parent.name}; {only_a} only in"
+                           f" {a.parent.name}, {only_b} only in {b.parent.name}")
+    return out
 
 
 def marts_differences(a: Path, b: Path) -> list[str]:
-    """Every marts.* table of warehouse ``a`` against the same table of ``b``: row counts and EXCEPT ALL
-    both ways; one line per table that differs (an empty list: identical, row for row)."""
-    out = []
-    with duckdb.connect(str(a), read_only=True) as con:
-        con.execute(f"ATTACH '{b}' AS full_build (READ_ONLY)")
-        tables = marts_tables(con)
-        assert len(tables) >= 15, tables
-        for t in tables:
-            n_inc = con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0]
-            n_full = con.execute(f"SELECT count(*) FROM full_build.marts.{t}").fetchone()[0]
-            only_inc = con.execute(f"SELECT count(*) FROM (SELECT * FROM marts.{t} EXCEPT ALL"
-                                   f" SELECT * FROM full_build.marts.{t})").fetchone()[0]
-            only_full = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.marts.{t} EXCEPT ALL"
-                                    f" SELECT * FROM marts.{t})").fetchone()[0]
-            if (n_inc, only_inc, only_full) != (n_full, 0, 0):
-                out.append(f"marts.{t}: {n_inc} rows incremental, {n_full} full; {only_inc} only incremental, "
-                           f"{only_full} only full")
-    return out
+    """Every marts.* table of warehouse ``a`` (built incrementally) against the same table of ``b`` (a full
+    build): an empty list when identical, row for row."""
+    return schema_differences(a, b, "marts")
