@@ -73,9 +73,11 @@ def record_loads(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, digest: str,
-               change: Change) -> list[tuple[str, str]] | None:
-    """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`), record the build as
-    the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None: everything)."""
+               change: Change, command: tuple[str, ...] = ("run",)) -> list[tuple[str, str]] | None:
+    """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`, or ``command``: a
+    first step on a warehouse without the seeds builds them in the same invocation, saving a dbt start-up),
+    record the build as the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None:
+    everything)."""
     with duckdb.connect(str(warehouse)) as con:
         change(con)
         record_loads(con)
@@ -83,7 +85,7 @@ def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, 
         # as the transform asset: the months in meta.dbt_rebuild_request, a constant var, so the steps
         # (one target dir per test) parse partially after the first
         dbt_args = request_build(con, plan)
-    run_dbt(env, target, "run", *dbt_args)
+    run_dbt(env, target, *command, *dbt_args)
     with duckdb.connect(str(warehouse)) as con:
         record_rebuild(con, plan, run_id)
         assert list(months_rebuilt(con, run_id)) == (
