@@ -10,8 +10,7 @@ every marts.* table with a full refresh of the same raw tables.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from dagster_project.month_plan import months_rebuilt, plan_rebuild, record_rebu
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 REPO_ROOT = DBT_PROJECT_DIR.parent
-DBT = Path(sys.executable).with_name("dbt")  # this environment's, as resources.dbt_executable()
 RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
 
 Change = Callable[[duckdb.DuckDBPyConnection], None]
@@ -34,13 +32,39 @@ def month_of(column: str, month: str) -> str:
 
 def run_dbt(env: dict[str, str], target: Path, command: str, *args: str) -> None:
     """``dbt <command>`` on the warehouse of ``env``, with the HMAC pads of its settings in dbt's environment
-    (what dagster_project.dbt_cli does, without that module's imports: importing Dagster and dagster-dbt
-    again in every step's subprocess cost ≈ 9 s of CPU, more than the dbt run of a month)."""
+    (what dagster_project.dbt_cli does), in this process through dbt's programmatic entry point
+    (``dbtRunner``): a `dbt` subprocess per step paid the interpreter's start-up and dbt's imports again
+    (≈ 1.5–2 s of CPU each, a third of a step). Not through dagster_project.dbt_cli: importing Dagster
+    and dagster-dbt for every step cost ≈ 9 s, more than the dbt run of a month.
+
+    For the invocation, this process's environment is ``env`` and the pads (the ``ZENGSHOU_*`` variables
+    of anything else removed) and its working directory the repository, as the subprocess had them; both
+    are put back after. dbt-duckdb keeps its DuckDB database open for the whole process (until exit): it
+    is closed after each invocation, so the test opens the warehouse again and the next invocation starts
+    with the environment it is given (the keyed-hash plugin reads the pads when the database opens)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
     full_env = {**env, **load_settings(env).dbt_env()}
-    proc = subprocess.run([str(DBT), command, "--target-path", str(target), *args,
-                           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-                          env=full_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    for name in [n for n in os.environ if n.startswith("ZENGSHOU_") and n not in full_env]:
+        del os.environ[name]
+    os.environ.update(full_env)
+    os.chdir(REPO_ROOT)
+    try:
+        result = dbtRunner().invoke([command, "--target-path", str(target), *args, "--project-dir",
+                                     str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in (getattr(result.result, "results", None) or [])
+              if str(r.status) not in ("success", "pass")]
+    assert result.success, f"dbt {command} failed: {result.exception!r}\n" + "\n".join(failed)
 
 
 # The file sources whose raw rows the steps set by SQL: (loader source, raw table, its partition key as the
