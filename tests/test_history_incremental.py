@@ -7,9 +7,10 @@ month_plan.plan_rebuild and built by `dbt run` with the planned months. After th
 marts.* table equals, row for row, a full refresh of the same raw tables.
 
 Scale: the simulator's test scale (``_test``, scales.TEST_SCALE: ≈12,000 people, the demo's shape over
-all 129 counties) rather than ``demo`` (≈20,000): a step's CPU is mostly dbt's fixed cost (start-up and
-parsing ≈ 7 s, the models of a month ≈ 2–4 s), while simulating and loading grow with the people; the
-demo scale would add ≈ 40 % to those for the same coverage of the rules.
+all 129 counties) rather than ``demo`` (≈20,000): a step's CPU is mostly dbt's fixed cost (parsing, and
+per model its compilation and statements; dbt runs in the test process, incremental_build.run_dbt), while
+simulating and loading grow with the people; the demo scale would add ≈ 40 % to those for the same
+coverage of the rules.
 
 Like tests/knownanswer_hr/test_incremental.py, the steps set the raw tables by SQL (tests/incremental_build.py):
 the loaded final state is kept aside and each step restores what "arrived". The HR tables hold their final
