@@ -10,8 +10,7 @@ every marts.* table with a full refresh of the same raw tables.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from dagster_project.month_plan import months_rebuilt, plan_rebuild, record_rebu
 from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
 REPO_ROOT = DBT_PROJECT_DIR.parent
-DBT = Path(sys.executable).with_name("dbt")  # this environment's, as resources.dbt_executable()
 RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
 
 Change = Callable[[duckdb.DuckDBPyConnection], None]
@@ -34,13 +32,39 @@ def month_of(column: str, month: str) -> str:
 
 def run_dbt(env: dict[str, str], target: Path, command: str, *args: str) -> None:
     """``dbt <command>`` on the warehouse of ``env``, with the HMAC pads of its settings in dbt's environment
-    (what dagster_project.dbt_cli does, without that module's imports: importing Dagster and dagster-dbt
-    again in every step's subprocess cost ≈ 9 s of CPU, more than the dbt run of a month)."""
+    (what dagster_project.dbt_cli does), in this process through dbt's programmatic entry point
+    (``dbtRunner``): a `dbt` subprocess per step paid the interpreter's start-up and dbt's imports again
+    (≈ 1.5–2 s of CPU each, a third of a step). Not through dagster_project.dbt_cli: importing Dagster
+    and dagster-dbt for every step cost ≈ 9 s, more than the dbt run of a month.
+
+    For the invocation, this process's environment is ``env`` and the pads (the ``ZENGSHOU_*`` variables
+    of anything else removed) and its working directory the repository, as the subprocess had them; both
+    are put back after. dbt-duckdb keeps its DuckDB database open for the whole process (until exit): it
+    is closed after each invocation, so the test opens the warehouse again and the next invocation starts
+    with the environment it is given (the keyed-hash plugin reads the pads when the database opens)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
     full_env = {**env, **load_settings(env).dbt_env()}
-    proc = subprocess.run([str(DBT), command, "--target-path", str(target), *args,
-                           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-                          env=full_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    for name in [n for n in os.environ if n.startswith("ZENGSHOU_") and n not in full_env]:
+        del os.environ[name]
+    os.environ.update(full_env)
+    os.chdir(REPO_ROOT)
+    try:
+        result = dbtRunner().invoke([command, "--target-path", str(target), *args, "--project-dir",
+                                     str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    failed = [f"{r.node.unique_id}: {r.status}: {r.message}" for r in (getattr(result.result, "results", None) or [])
+              if str(r.status) not in ("success", "pass")]
+    assert result.success, f"dbt {command} failed: {result.exception!r}\n" + "\n".join(failed)
 
 
 # The file sources whose raw rows the steps set by SQL: (loader source, raw table, its partition key as the
@@ -73,9 +97,11 @@ def record_loads(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, digest: str,
-               change: Change) -> list[tuple[str, str]] | None:
-    """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`), record the build as
-    the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None: everything)."""
+               change: Change, command: tuple[str, ...] = ("run",)) -> list[tuple[str, str]] | None:
+    """Apply ``change`` to the raw tables, plan, build the planned months (`dbt run`, or ``command``: a
+    first step on a warehouse without the seeds builds them in the same invocation, saving a dbt start-up),
+    record the build as the transform asset does. Returns the plan's ('YYYY-MM', reason) list (None:
+    everything)."""
     with duckdb.connect(str(warehouse)) as con:
         change(con)
         record_loads(con)
@@ -83,7 +109,7 @@ def build_step(warehouse: Path, env: dict[str, str], target: Path, run_id: str, 
         # as the transform asset: the months in meta.dbt_rebuild_request, a constant var, so the steps
         # (one target dir per test) parse partially after the first
         dbt_args = request_build(con, plan)
-    run_dbt(env, target, "run", *dbt_args)
+    run_dbt(env, target, *command, *dbt_args)
     with duckdb.connect(str(warehouse)) as con:
         record_rebuild(con, plan, run_id)
         assert list(months_rebuilt(con, run_id)) == (
@@ -105,28 +131,44 @@ def restore(con: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
     con.execute(f"INSERT INTO {table} SELECT * FROM keep.{table.split('.')[1]} WHERE {where}")
 
 
-def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
-        " AND table_schema = 'marts' ORDER BY 1").fetchall()]
+        " AND table_schema = ? ORDER BY 1", [schema]).fetchall()]
+
+
+def marts_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return schema_tables(con, "marts")
+
+
+def schema_differences(a: Path, b: Path, schema: str) -> list[str]:
+    """Every ``schema``.* table of warehouse ``a`` against the same table of ``b``: row counts and EXCEPT ALL
+    both ways; one line per table that differs or that only one of them has (an empty list: identical,
+    row for row)."""
+    out = []
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute(f"ATTACH '{b}' AS other (READ_ONLY)")
+        tables = schema_tables(con, schema)
+        in_other = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'other' AND table_schema = ?"
+            " ORDER BY 1", [schema]).fetchall()]
+        out += [f"{schema}.{t}: only in {a if t in tables else b}" for t in sorted(set(tables) ^ set(in_other))]
+        if schema == "marts":
+            assert len(tables) >= 15, tables
+        for t in sorted(set(tables) & set(in_other)):
+            n_a = con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0]
+            n_b = con.execute(f"SELECT count(*) FROM other.{schema}.{t}").fetchone()[0]
+            only_a = con.execute(f"SELECT count(*) FROM (SELECT * FROM {schema}.{t} EXCEPT ALL"
+                                 f" SELECT * FROM other.{schema}.{t})").fetchone()[0]
+            only_b = con.execute(f"SELECT count(*) FROM (SELECT * FROM other.{schema}.{t} EXCEPT ALL"
+                                 f" SELECT * FROM {schema}.{t})").fetchone()[0]
+            if (n_a, only_a, only_b) != (n_b, 0, 0):
+                out.append(f"{schema}.{t}: {n_a} rows in {a.parent.name}, {n_b} in {b.parent.name}; {only_a} only in"
+                           f" {a.parent.name}, {only_b} only in {b.parent.name}")
+    return out
 
 
 def marts_differences(a: Path, b: Path) -> list[str]:
-    """Every marts.* table of warehouse ``a`` against the same table of ``b``: row counts and EXCEPT ALL
-    both ways; one line per table that differs (an empty list: identical, row for row)."""
-    out = []
-    with duckdb.connect(str(a), read_only=True) as con:
-        con.execute(f"ATTACH '{b}' AS full_build (READ_ONLY)")
-        tables = marts_tables(con)
-        assert len(tables) >= 15, tables
-        for t in tables:
-            n_inc = con.execute(f"SELECT count(*) FROM marts.{t}").fetchone()[0]
-            n_full = con.execute(f"SELECT count(*) FROM full_build.marts.{t}").fetchone()[0]
-            only_inc = con.execute(f"SELECT count(*) FROM (SELECT * FROM marts.{t} EXCEPT ALL"
-                                   f" SELECT * FROM full_build.marts.{t})").fetchone()[0]
-            only_full = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_build.marts.{t} EXCEPT ALL"
-                                    f" SELECT * FROM marts.{t})").fetchone()[0]
-            if (n_inc, only_inc, only_full) != (n_full, 0, 0):
-                out.append(f"marts.{t}: {n_inc} rows incremental, {n_full} full; {only_inc} only incremental, "
-                           f"{only_full} only full")
-    return out
+    """Every marts.* table of warehouse ``a`` (built incrementally) against the same table of ``b`` (a full
+    build): an empty list when identical, row for row."""
+    return schema_differences(a, b, "marts")

@@ -5,8 +5,11 @@ run 2   2023-03 lands; the run is killed (SIGKILL to its whole process group, as
         power cut would) while dbt builds                            -> marts still without 2023-03
 run 3   nothing new in the landing dir                                -> exit 0, marts rebuilt: 2023-03
         is in marts.kpi_scorecard and in the serving file, values as on paper
-run 4+5 two `zengshou run` at once: the second says in one line that the warehouse is in use and exits 1;
-        the first finishes normally; nothing is lost
+run 4   started while run 3 holds the warehouse (two `zengshou run` at once) -> says in one line that the
+        warehouse is in use and exits 1; run 3 finishes normally (all four months in the marts)
+run 5   nothing new                                                   -> exit 0, nothing to do: nothing lost
+full disk: another copy of run 1, 2023-03 landed, the disk fills during dbt -> exit 1; space freed, the
+        next run converges
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import pytest
 
 from . import scenario as sc
 from .checks import mismatches, report
-from .conftest import Published, copy_of, new_scenario
+from .conftest import Published, copy_of
 from .landing import Landing
-from .pipeline import REPO_ROOT, ZENGSHOU, Scenario, query, run_pipeline, scorecard
+from .pipeline import REPO_ROOT, ZENGSHOU, RunResult, Scenario, _locked, query, run_pipeline, scorecard
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +70,12 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def _holds(lock_file: Path, proc: subprocess.Popen) -> bool:
+    """``proc`` holds the warehouse lock: its pid in the lock file (the holder writes it there). Not just
+    "zengshou run": a copied scenario's lock file names the process of the template's last run."""
+    return lock_file.exists() and f"pid {proc.pid}, zengshou run" in lock_file.read_text()
+
+
 def _serving_months(warehouse: Path) -> set[str]:
     serving = warehouse.with_name("zengshou_serving.duckdb")
     if not serving.exists():
@@ -98,6 +107,10 @@ def _copy_of(template: Path, root: Path, warehouse_dir: Path | None = None) -> t
 
 @pytest.fixture(scope="module")
 def killed_then_rerun(three_months_loaded: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run 2 killed during dbt; run 3, the rerun, with run 4 started while run 3 holds the warehouse (two
+    runs at once); run 5 after them. The two-runs test had a copy of its own to go on from, with the same
+    2023-03 landing: its first run loaded the month and rebuilt the marts while the second tried, and a
+    third run followed (≈ 25 s more); here the rerun is that first run, and run 5 the third of both tests."""
     scenario, landing = _copy_of(three_months_loaded, tmp_path_factory.mktemp("recovery"))
 
     sc.build(landing, months=("2023-03",))
@@ -115,8 +128,23 @@ def killed_then_rerun(three_months_loaded: Path, tmp_path_factory: pytest.TempPa
             os.killpg(proc.pid, signal.SIGKILL)
     after_kill = {str(r["m"]) for r in query(scenario.warehouse,
                                              "select distinct as_of_month m from marts.kpi_scorecard")}
-    rerun = run_pipeline(scenario)
-    return {"scenario": scenario, "after_kill": after_kill, "rerun": rerun}
+
+    lock_file = scenario.warehouse.with_name(scenario.warehouse.name + ".lock")
+    first = _start_run(scenario.env())
+    try:
+        _wait_for(lambda: first.poll() is not None or _holds(lock_file, first), 300,
+                  "the rerun to hold the warehouse")
+        second = subprocess.run([str(ZENGSHOU), "run"], env=scenario.env(), cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=300)
+        out, err = first.communicate(timeout=900)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    rerun = RunResult(first.returncode, out, err)
+    # as run_pipeline: nothing outlives the CLI holding the warehouse (run 5 would find it locked)
+    _wait_for(lambda: not _locked(scenario.warehouse), 300, "the warehouse to be released after the rerun")
+    third = run_pipeline(scenario)
+    return {"scenario": scenario, "after_kill": after_kill, "rerun": rerun, "second": second, "third": third}
 
 
 def test_kill_during_dbt_left_the_marts_without_the_month(killed_then_rerun: dict) -> None:
@@ -136,34 +164,23 @@ def test_the_next_run_rebuilds_and_publishes_what_was_loaded_but_not_transformed
 
 
 def test_a_third_run_finds_nothing_to_do(killed_then_rerun: dict) -> None:
-    again = run_pipeline(killed_then_rerun["scenario"])
+    again = killed_then_rerun["third"]
     assert again.returncode == 0, again.tail()
     assert "nothing new or changed" in again.stdout
 
 
-def test_two_runs_at_once_the_second_says_so_and_nothing_is_lost(tmp_path: Path) -> None:
-    scenario, landing = new_scenario(tmp_path, keep_runs=True)
-    sc.build(landing, months=("2022-12", "2023-01"))
-    lock_file = scenario.warehouse.with_name(scenario.warehouse.name + ".lock")
-    first = _start_run(scenario.env())
-    try:
-        _wait_for(lambda: first.poll() is not None or (lock_file.exists() and "zengshou run" in lock_file.read_text()),
-                  300, "the first run to hold the warehouse")
-        second = subprocess.run([str(ZENGSHOU), "run"], env=scenario.env(), cwd=REPO_ROOT, capture_output=True,
-                                text=True, timeout=300)
-        out, err = first.communicate(timeout=900)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-    assert first.returncode == 0, (out + err)[-3000:]
+def test_two_runs_at_once_the_second_says_so_and_nothing_is_lost(killed_then_rerun: dict) -> None:
+    """The rerun above is the first run, a `zengshou run` started while it held the warehouse the second."""
+    first, second = killed_then_rerun["rerun"], killed_then_rerun["second"]
+    assert first.returncode == 0, first.tail(60)
     assert second.returncode == 1, second.stdout + second.stderr
     said = [ln for ln in (second.stdout + second.stderr).splitlines() if ln.strip()]
     assert len(said) == 1 and "in use by another zengshou run" in said[0] and "pid" in said[0], said
     assert "Traceback" not in second.stderr
-    card = scorecard(scenario.warehouse)
-    assert {k[0] for k in card} == {sc.AS_OF["2022-12"], sc.AS_OF["2023-01"]}
+    card = scorecard(killed_then_rerun["scenario"].warehouse)
+    assert {k[0] for k in card} == {sc.AS_OF[m] for m in ("2022-03", "2022-12", "2023-01", "2023-03")}
     # what the first run did is complete: a run after it has nothing to do
-    third = run_pipeline(scenario)
+    third = killed_then_rerun["third"]
     assert third.returncode == 0 and "nothing new or changed" in third.stdout, third.tail()
 
 
