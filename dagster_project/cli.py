@@ -71,14 +71,22 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, full_refresh: bool = False) -> int:
-    # Configuration errors surface before the heavy imports (Dagster, GE, dagster-dbt: ≈ 5 s of CPU).
+    # Configuration errors, and a warehouse another `zengshou run` holds, surface before the heavy imports
+    # (Dagster, GE, dagster-dbt: ≈ 5 s of CPU): a cron job overlapping a long run says so at once. The lock
+    # is re-entrant in this process, so runner.run (which takes it too, for its other callers) goes on.
     settings.require_landing_dir()
     from dagster_project.ingest.warehouse import check_warehouse_path
+    from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
+    from dagster_project.run_report import RunReport
 
     check_warehouse_path(settings.warehouse)
-    from dagster_project.runner import run
+    try:
+        with warehouse_lock(settings.warehouse, timeout=0, purpose="zengshou run"):
+            from dagster_project.runner import run
 
-    report = run(settings, full_refresh=full_refresh)
+            report = run(settings, full_refresh=full_refresh)
+    except WarehouseBusy as exc:
+        report = RunReport(failures=[str(exc)])
     print(report.summary(), file=sys.stderr if report.exit_code else sys.stdout)
     return report.exit_code
 

@@ -16,7 +16,6 @@ import io
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -27,6 +26,7 @@ from dagster_project.ingest.warehouse import check_warehouse_path
 from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
 from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB
 from dagster_project.planning import MARTS, Plan, plan, read_state
+from dagster_project.run_report import RunReport
 from dagster_project.settings import Settings
 
 log = logging.getLogger("zengshou.run")
@@ -58,42 +58,6 @@ class _LinesToLog(io.TextIOBase):
         if self._pending.strip():
             dbt_log.info(self._pending)
         self._pending = ""
-
-
-@dataclass
-class RunReport:
-    published: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # failed non-blocking checks (not a failed run)
-    skipped: list[str] = field(default_factory=list)  # not loaded, with the reason (printed as notes)
-    waiting: list[str] = field(default_factory=list)  # files still being written: loaded by a later run
-    transformed: bool = False
-    notes: list[str] = field(default_factory=list)  # e.g. what the HR pull changed, per kind
-    run_ids: list[str] = field(default_factory=list)  # Dagster runs executed, in order
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failures else 0
-
-    def summary(self) -> str:
-        """Notes first (what was skipped or is still being copied, and why), then one line per failure
-        (each names its cause), or one status line. A file still being written is not a failure (exit 0):
-        the next run loads it."""
-        notes = "".join(f"note: {n}\n" for n in [*self.skipped, *self.waiting])
-        waiting = (f"; {len(self.waiting)} file(s) still being written were not loaded (run again)"
-                   if self.waiting else "")
-        if self.failures:
-            return notes + "\n".join(f"FAILED: {failure}" for failure in dict.fromkeys(self.failures))
-        if not self.published and not self.transformed:
-            if self.waiting:
-                return f"{notes}OK: nothing loaded{waiting}; the warehouse is unchanged"
-            return f"{notes}OK: nothing new or changed in the landing dir; the warehouse is unchanged"
-        names = list(dict.fromkeys(self.warnings))
-        warned = (f"; warnings raised by {len(names)} check(s), see the UI: {', '.join(names)}"
-                  if names else "")
-        return (f"{notes}OK: {len(self.published)} batch(es) published"
-                + ("; marts rebuilt" if self.transformed else "") + waiting
-                + "".join(f"; {n}" for n in self.notes) + warned)
 
 
 def _check_failures(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], list[str]]:

@@ -63,6 +63,29 @@ def test_simulate_says_how_many_months_it_wrote(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "sim" / "monitoring").iterdir()) == ["2023-01", "2023-02", "2023-03"]
 
 
+def test_run_on_a_warehouse_in_use_stops_before_the_pipeline_is_imported(tmp_path: Path) -> None:
+    """Another `zengshou run` (here: this test process) holds the warehouse: exit 1, the one line naming
+    the holder's pid, and neither Dagster nor GE imported (the run said so only after ≈ 5 s of imports)."""
+    from dagster_project.ingest.warehouse_lock import warehouse_lock
+
+    (tmp_path / "landing").mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZENGSHOU_")}
+    base.update({"ZENGSHOU_LANDING_DIR": str(tmp_path / "landing"), "ZENGSHOU_WAREHOUSE": str(tmp_path / "w.duckdb"),
+                 "ZENGSHOU_PII_SALT": "a-test-salt"})
+    with warehouse_lock(tmp_path / "w.duckdb", timeout=0, purpose="zengshou run"):
+        proc = subprocess.run([sys.executable, "-X", "importtime", ZENGSHOU, "run"], env=base, capture_output=True,
+                              text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]
+    said = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("import time:")]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"FAILED: warehouse {tmp_path / 'w.duckdb'} is in use by another zengshou run "
+                              f"(pid {os.getpid()}, zengshou run, since "), said
+    imported = {ln.rsplit("|", 1)[-1].strip() for ln in proc.stderr.splitlines() if ln.startswith("import time:")}
+    assert "duckdb" in imported  # the listing is real: the warehouse checks did import DuckDB
+    assert not {"dagster", "great_expectations", "dagster_dbt"} & imported
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 # Every malformed setting stops `zengshou run` before anything is created, exit 2, one line naming it
 # (issue 13 #7, #10). Each value here is what a person could really type.
 BAD_SETTINGS = [
