@@ -6,9 +6,12 @@
   (c) baseline  pandas read_csv/read_excel + Great Expectations (pandas datasource) + KPIs in pandas
   (d) history   `zengshou run` for month 2 and for month N (24) of a long monthly history
 
-Targets (ratios of medians): (b) <= 5 x (a); (c)/(b) >= 10 in wall time and >= 4 in peak memory;
-month 24 <= 1.2 x month 2; validation <= 30 % of (b); peak memory of (b) <= 6 GiB. The benchmark also
-checks that (b) and (c) give the same values for the ten KPIs of marts.kpi_scorecard.
+Targets (issue 12; ratios of medians): (b) <= 3 x (a); on the baseline's own scope (read, flag, validate,
+publish to raw) (b) >= 3 x faster than (c), with <= 1/4 of its peak memory (the whole-pipeline ratios
+are reported beside them); month N <= 1.1 x month 2; peak memory of (b) <= 3 GiB. Issue 12 asks for
+month 12 of a province-scale history; the history here is still county scale, 24 months by default
+(--history-scale, --history-months). The validation share of (b) (<= 30 %, issue 5) is still shown.
+The benchmark also checks that (b) and (c) give the same values for the ten KPIs of marts.kpi_scorecard.
 
 Every measured run is a fresh child process whose process tree (the dbt subprocess included) is
 sampled for memory. The code under test is copied once per benchmark into the work dir and run from
@@ -381,26 +384,25 @@ def targets(s: dict) -> list[tuple[str, str, str, bool | None]]:
 
     if "a_wall" in s and "b_wall" in s:
         r = s["b_wall"] / s["a_wall"]
-        add("(b) / (a) wall", r, "{:.1f}x", "<= 5x", r <= 5)
-    if "b_wall" in s and "c_wall" in s:
-        r = s["c_wall"] / s["b_wall"]
-        add("(c) / (b) wall", r, "{:.1f}x", ">= 10x", r >= 10)
-        r = s["c_peak"] / s["b_peak"]
-        add("(c) / (b) peak memory", r, "{:.1f}x", ">= 4x", r >= 4)
+        add("(b) / (a) wall", r, "{:.1f}x", "<= 3x", r <= 3)
     if "b_wall" in s and "c_wall" in s:
         scope = s["b_leaves"].get("read", (0, 0))[0] + s["b_leaves"].get("stage", (0, 0))[0] \
             + s["b_leaves"].get("sha256", (0, 0))[0] + s["b_leaves"].get("ge", (0, 0))[0] \
             + s["b_leaves"].get("publish", (0, 0))[0]
         if scope:
-            add("(info) (c) / (b) wall on (c)'s scope: files hashed, parsed, flagged, GE-validated, published to raw",
-                s["c_wall"] / scope, "{:.1f}x", "", None)
+            r = s["c_wall"] / scope
+            add("(c) / (b) wall on (c)'s scope: files hashed, parsed, flagged, GE-validated, published to raw",
+                r, "{:.1f}x", ">= 3x", r >= 3)
         loader_peak = max((p for k, (_, p) in s["b_leaves"].items() if k != "dbt_build"), default=0)
         if loader_peak:
-            add("(info) (c) / (b) peak memory, (b) without its dbt subprocess", s["c_peak"] / loader_peak,
-                "{:.1f}x", "", None)
+            r = s["c_peak"] / loader_peak
+            add("(c) / (b) peak memory on (c)'s scope ((b) without its dbt subprocess)", r, "{:.1f}x", ">= 4x",
+                r >= 4)
+        add("(info) (c) / (b) wall, whole pipeline", s["c_wall"] / s["b_wall"], "{:.1f}x", "", None)
+        add("(info) (c) / (b) peak memory, whole pipeline", s["c_peak"] / s["b_peak"], "{:.1f}x", "", None)
     if "d_last" in s:
         r = s["d_last"] / s["d_first"]
-        add(f"month {s['d_last_n']} / month {s['d_first_n']} wall", r, "{:.2f}x", "<= 1.2x", r <= 1.2)
+        add(f"month {s['d_last_n']} / month {s['d_first_n']} wall", r, "{:.2f}x", "<= 1.1x", r <= 1.1)
         if s.get("d_first_dbt_build"):
             add(f"(info) month {s['d_last_n']} / month {s['d_first_n']}, dbt build alone",
                 s["d_last_dbt_build"] / s["d_first_dbt_build"], "{:.2f}x", "", None)
@@ -411,7 +413,7 @@ def targets(s: dict) -> list[tuple[str, str, str, bool | None]]:
     if "b_wall" in s:
         r = s["b_validation"] / s["b_wall"]
         add("validation share of (b)", r * 100, "{:.0f} %", "<= 30 %", r <= 0.30)
-        add("peak memory of (b)", s["b_peak"] / GIB, "{:.2f} GiB", "<= 6 GiB", s["b_peak"] <= 6 * GIB)
+        add("peak memory of (b)", s["b_peak"] / GIB, "{:.2f} GiB", "<= 3 GiB", s["b_peak"] <= 3 * GIB)
     return rows
 
 
