@@ -128,4 +128,4 @@ def test_more_warehouses_than_remembered(tmp_path: Path, warehouse: Path, monkey
     monkeypatch.setitem(ge_runner._stored_suites(), "pin", suite)
     small = ge_runner.validate(copies[1], "pin", "SELECT * FROM landing.t", memory_limit="300MB")
     assert _counts(small) == (1, 13, 2)
-    assert len(ge_runner._sources) <= ge_runner._MAX_SOURCES
+    assert ge_runner._datasource.cache_info().currsize <= ge_runner._MAX_SOURCES

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -139,21 +140,16 @@ def _context(docs_dir: Path) -> Any:
 # build list every stored result of the site (three times, once per section) and copy its static files
 # again cost ≈ 25 ms of CPU per validation. Only touched under ``_site_lock``.
 _MAX_SITES = 8                   # Data Docs folders remembered per process (tests use many)
-_sites: dict[Path, tuple[Any, Any]] = {}
 _static_copied: set[Path] = set()
 
 
+@functools.lru_cache(maxsize=_MAX_SITES)
 def _site(docs_dir: Path) -> tuple[Any, Any]:
     """(context, SiteBuilder) of the Data Docs folder ``docs_dir``."""
-    cached = _sites.get(docs_dir)
-    if cached is None:
-        if len(_sites) >= _MAX_SITES:
-            del _sites[next(iter(_sites))]
-        context = _context(docs_dir)
-        builder = context._init_site_builder_for_data_docs_site_creation(
-            site_name=SITE_NAME, site_config=context.variables.data_docs_sites[SITE_NAME])
-        cached = _sites[docs_dir] = (context, builder)
-    return cached
+    context = _context(docs_dir)
+    builder = context._init_site_builder_for_data_docs_site_creation(
+        site_name=SITE_NAME, site_config=context.variables.data_docs_sites[SITE_NAME])
+    return context, builder
 
 
 def _render_page(docs_dir: Path, context: Any, builder: Any, key: Any) -> None:

@@ -14,7 +14,7 @@ The pandas datasource would also work but is ~4x slower and needs the whole tabl
 from __future__ import annotations
 
 import functools
-import itertools
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -34,7 +34,6 @@ from dagster_project.quality.suites import load_stored_suites
 from dagster_project.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, DEFAULT_WAREHOUSE_LOCK_TIMEOUT, EXPECTATIONS_DIR
 
 _lock = threading.Lock()
-_names = itertools.count()
 
 
 class _DuckDBDialect(str):
@@ -124,55 +123,33 @@ def _release(engine: Any) -> None:
     engine.engine.dispose()
 
 
-# One GE context per process, and one SQL datasource (with its query assets) per warehouse URL: building
-# them cost ≈ 60 ms of CPU per validation (a context, a datasource whose connection test opened the
-# warehouse, an asset and a batch definition, each re-serialised into the context's stores), about a third
-# of a validation. What must not outlive a validation — the DuckDB connection — is still closed by
-# ``_release`` and the engines disposed after each one; the next validation connects again. Only touched
-# under ``_lock``.
-_MAX_SOURCES = 8                 # warehouses remembered per process (tests use many temporary ones)
-_context: Any = None
-_sources: dict[str, Any] = {}    # warehouse URL -> SQLDatasource
-_batch_definitions: dict[tuple[str, str], Any] = {}   # (URL, query) -> BatchDefinition
+# One GE context with its SQL datasource per warehouse URL (the memory cap is part of the URL), kept for
+# the process, and one query asset per query in it: building them cost ≈ 60 ms of CPU per validation (a
+# context, a datasource whose connection test opened the warehouse, an asset and a batch definition, each
+# re-serialised into the context's stores), about a third of a validation. What must not outlive a
+# validation — the DuckDB connection — is still closed by ``_release`` and the engines disposed after
+# each one; the next validation connects again. The newest _MAX_SOURCES warehouses are kept (tests use
+# many temporary ones); a forgotten one is built again when it comes back. Only called under ``_lock``.
+_MAX_SOURCES = 8
 
 
-def _ge_context() -> Any:
-    """The process's ephemeral GE context (in-memory stores: nothing is written to disk)."""
-    global _context
-    if _context is None:
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        _context = context
-    return _context
-
-
+@functools.lru_cache(maxsize=_MAX_SOURCES)
 def _datasource(url: str) -> Any:
-    """The SQL datasource for ``url``, added (and its connection tested) on first use."""
-    source = _sources.get(url)
-    if source is not None:
-        return source
-    context = _ge_context()
-    if len(_sources) >= _MAX_SOURCES:           # forget the oldest warehouse
-        old_url, old = next(iter(_sources.items()))
-        del _sources[old_url]
-        for key in [k for k in _batch_definitions if k[0] == old_url]:
-            del _batch_definitions[key]
-        context.data_sources.delete(old.name)
-    name = f"warehouse_{next(_names)}"
-    source = context.data_sources.add_sql(name=name, connection_string=url)  # (not added if the test fails)
-    _sources[url] = source
-    return source
+    """An ephemeral GE context (in-memory stores: nothing written to disk) with the SQL datasource of
+    ``url``, its connection tested once (a failed test raises and nothing is kept)."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context.data_sources.add_sql(name="warehouse", connection_string=url)
 
 
 def _batch_definition(source: Any, query: str) -> Any:
-    """The whole-table batch definition of a query asset for ``query`` (one asset per distinct query)."""
-    key = (str(source.connection_string), query)
-    definition = _batch_definitions.get(key)
-    if definition is None:
-        asset = source.add_query_asset(name=f"batch_{next(_names)}", query=query)
-        definition = asset.add_batch_definition_whole_table("whole")
-        _batch_definitions[key] = definition
-    return definition
+    """The whole-table batch definition of the datasource's query asset for ``query`` (one asset per
+    distinct query, named by its hash)."""
+    name = "batch_" + hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
+    try:
+        return source.get_asset(name).get_batch_definition("whole")
+    except LookupError:
+        return source.add_query_asset(name=name, query=query).add_batch_definition_whole_table("whole")
 
 
 def _target(config: Any) -> str:
