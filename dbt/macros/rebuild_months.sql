@@ -42,7 +42,15 @@
 
 {#- The months are read only when building incrementally: a full build reads no request table. -#}
 {% macro in_rebuild(column) -%}
-    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+    {{ zengshou.months_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none) }}
+{%- endmacro %}
+
+{% macro in_rebuild_years(column) -%}
+    {{ zengshou.years_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none) }}
+{%- endmacro %}
+
+{#- SQL condition: the date `column` is one of `months`; `true` when `months` is none (every month). -#}
+{% macro months_condition(column, months) -%}
     {%- if months is not none -%}
         ({{ column }} in (cast(null as date){% for m in months %}, cast('{{ m }}' as date){% endfor %}))
     {%- else -%}
@@ -50,8 +58,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro in_rebuild_years(column) -%}
-    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+{#- SQL condition: the year `column` is the year of one of `months`; `true` when `months` is none. -#}
+{% macro years_condition(column, months) -%}
     {%- if months is not none -%}
         {%- set years = [] -%}
         {%- for m in months -%}{%- if (m | string)[:4] | int not in years -%}{%- do years.append((m | string)[:4] | int) -%}{%- endif -%}{%- endfor -%}

@@ -3,13 +3,15 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='as_of_month',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        meta={'zengshou_partition': {'column': 'as_of_month', 'by': 'month'}}
     )
 }}
 -- Incremental by snapshot month: a month is (re)hashed only when its published batch_id is new
 -- (the loader replaces a month's rows with a new batch), or when the HMAC key changed (the stored
 -- key_fingerprint differs: every month is rebuilt, so keys never mix). delete+insert on
--- as_of_month replaces the whole month. `dbt build --full-refresh` rebuilds everything.
+-- as_of_month replaces the whole month. `dbt build --full-refresh` rebuilds everything. meta
+-- zengshou_partition: its data tests look at the months the build rebuilt (macros/get_where_subquery.sql).
 -- One row per member row of each published monthly snapshot (SPEC §3.1), typed.
 -- 证件号码 is replaced by person_key (HMAC-SHA256); 姓名 and 户联系电话 are dropped here and never
 -- leave staging. birth_date is reduced to birth_year (a full birth date is quasi-identifying).
