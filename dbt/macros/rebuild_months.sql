@@ -49,6 +49,20 @@
     {{ zengshou.years_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none) }}
 {%- endmacro %}
 
+{#- SQL condition: the date `column` is in the first month to build or after it (a model whose rows of a
+    month depend on the month before: each rebuilt month changes every later one). `true` when not
+    building incrementally or every month is built; `false` when no month is. -#}
+{% macro from_first_rebuilt(column) -%}
+    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+    {%- if months is none -%}
+        (1 = 1)
+    {%- elif not months -%}
+        (1 = 0)
+    {%- else -%}
+        ({{ column }} >= cast('{{ months | map('string') | sort | first }}' as date))
+    {%- endif -%}
+{%- endmacro %}
+
 {#- SQL condition: the date `column` is one of `months`; `true` when `months` is none (every month). -#}
 {% macro months_condition(column, months) -%}
     {%- if months is not none -%}

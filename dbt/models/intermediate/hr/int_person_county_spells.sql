@@ -12,25 +12,15 @@
   have county_code NULL and are visible only to the province and analyst roles.
   The county of a snapshot is the one of int_members_classified (a person exported twice in one
   snapshot keeps the first row), prefecture_code as there (the reference seed's, else the export's).
+  Built from int_person_county_changes (incremental), not from every snapshot's person rows.
 -#}
-with snapshots as (
-    select person_key, as_of_month, county_code, prefecture_code
-    from {{ ref('int_members_classified') }}
-    where person_key is not null
-),
-
-marked as (
+-- The change rows hold the first snapshot of each person and every snapshot whose county differs from
+-- the one before: each starts a spell (the first one has no valid_from), and lasts to the next.
+with starts as (
     select
-        *,
-        lag(county_code) over (partition by person_key order by as_of_month)     as previous_county_code,
-        row_number() over (partition by person_key order by as_of_month)         as snapshot_rank
-    from snapshots
-),
-
-starts as (
-    select person_key, county_code, prefecture_code, as_of_month as first_as_of_month, snapshot_rank
-    from marked
-    where snapshot_rank = 1 or previous_county_code is distinct from county_code
+        person_key, county_code, prefecture_code, as_of_month as first_as_of_month,
+        row_number() over (partition by person_key order by as_of_month) as spell_rank
+    from {{ ref('int_person_county_changes') }}
 )
 
 select
@@ -38,7 +28,7 @@ select
     cast(county_code as {{ dbt.type_string() }})                         as county_code,
     cast(prefecture_code as {{ dbt.type_string() }})                     as prefecture_code,
     cast(first_as_of_month as date)                                      as first_as_of_month,
-    cast(case when snapshot_rank = 1 then null else first_as_of_month end as date) as valid_from,
+    cast(case when spell_rank = 1 then null else first_as_of_month end as date) as valid_from,
     cast(lead(first_as_of_month) over (partition by person_key order by first_as_of_month) as date)
                                                                          as valid_to
 from starts
