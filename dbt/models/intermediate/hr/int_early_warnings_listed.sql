@@ -35,18 +35,17 @@ classified as (
     where {{ in_rebuild('as_of_month') }}
 ),
 
--- 户编号 / 人口编号 / 乡 / 村 of the row int_members_classified keeps (first exported row per person)
-exported as (
-    select as_of_month, person_key, household_id, person_id, township_name, village_name
-    from (
-        select
-            m.as_of_month, m.person_key, m.household_id, m.person_id, m.township_name, m.village_name,
-            row_number() over (partition by m.as_of_month, m.person_key order by m.source_row) as row_rank
-        from {{ ref('stg_monitoring__members') }} as m
-        where m.person_key is not null
-          and {{ in_rebuild('m.as_of_month') }}
-    ) as ranked
-    where row_rank = 1
+-- the rows of those snapshots' previous snapshots of the year only (not every month kept)
+previous as (
+    select * from {{ ref('int_members_classified') }}
+    where as_of_month in (
+        select previous_month_of_year from snapshots where {{ in_rebuild('as_of_month') }}
+    )
+),
+
+hr_linked as (
+    select * from {{ ref('int_members_hr_linked') }}
+    where {{ in_rebuild('as_of_month') }}
 ),
 
 paired as (
@@ -70,9 +69,9 @@ paired as (
     from classified as c
     inner join snapshots as s
         on s.as_of_month = c.as_of_month
-    left join {{ ref('int_members_classified') }} as p
+    left join previous as p
         on p.as_of_month = s.previous_month_of_year and p.person_key = c.person_key
-    left join {{ ref('int_members_hr_linked') }} as h
+    left join hr_linked as h
         on h.as_of_month = c.as_of_month and h.person_key = c.person_key
     where c.is_poverty_population
 ),
@@ -87,7 +86,8 @@ recently_served as (
     where p.is_willing_unemployed
 ),
 
-flagged as (
+-- materialized: read twice (the rows, the people whose exported row is looked up)
+flagged as materialized (
     select p.*, 'stalled' as reason
     from paired as p
     where p.is_employed
@@ -105,6 +105,22 @@ flagged as (
         on r.as_of_month = p.as_of_month and r.person_key = p.person_key
     where p.is_willing_unemployed
       and r.person_key is null
+),
+
+-- 户编号 / 人口编号 / 乡 / 村 of the row int_members_classified keeps (first exported row per person), for
+-- the flagged people only: a few of the month's rows ranked, not all of them
+exported as (
+    select as_of_month, person_key, household_id, person_id, township_name, village_name
+    from (
+        select
+            m.as_of_month, m.person_key, m.household_id, m.person_id, m.township_name, m.village_name,
+            row_number() over (partition by m.as_of_month, m.person_key order by m.source_row) as row_rank
+        from {{ ref('stg_monitoring__members') }} as m
+        where m.person_key is not null
+          and {{ in_rebuild('m.as_of_month') }}
+          and exists (select 1 from flagged as f where f.as_of_month = m.as_of_month and f.person_key = m.person_key)
+    ) as ranked
+    where row_rank = 1
 )
 
 select
