@@ -38,6 +38,9 @@ members as (
     where {{ in_rebuild('as_of_month') }}
 ),
 
+-- per person of the export with a post (type filled or months > 0) in a row; everyone else has none
+-- (has_post NULL reads as 0 below). Only those rows are grouped, not every member row of the month:
+-- a row without a post adds nothing to either max.
 exported_posts as (
     select
         m.as_of_month,
@@ -46,6 +49,7 @@ exported_posts as (
         max(coalesce(m.public_post_months, 0)) as post_months
     from {{ ref('stg_monitoring__members') }} as m
     where {{ in_rebuild('m.as_of_month') }}
+      and (m.public_post_type is not null or coalesce(m.public_post_months, 0) > 0)
     group by m.as_of_month, m.person_key
 ),
 
