@@ -16,13 +16,26 @@
 --                          not 脱贫人口 (outside every KPI), is left out of fct_employment_duration, and
 --                          is counted in int_members_without_household.
 -- A person exported twice in one snapshot keeps the first row (staging test warns).
-with members as (
+-- People exported more than once in a snapshot (few): their first row and how many. Found by grouping
+-- the keys, not by numbering every row of the month in a window that carries all its columns.
+with duplicates as (
+    select as_of_month, person_key, min(source_row) as first_row, count(*) as duplicate_rows
+    from {{ ref('stg_monitoring__members') }}
+    where person_key is not null
+      and {{ in_rebuild('as_of_month') }}
+    group by as_of_month, person_key
+    having count(*) > 1
+),
+
+members as (
     select
         m.*,
-        row_number() over (partition by as_of_month, person_key order by source_row) as row_rank,
-        count(*) over (partition by as_of_month, person_key)                         as duplicate_rows
+        coalesce(d.duplicate_rows, 1)                             as duplicate_rows,
+        (d.person_key is null or m.source_row = d.first_row)      as is_first_row
     from {{ ref('stg_monitoring__members') }} as m
-    where person_key is not null
+    left join duplicates as d
+        on d.as_of_month = m.as_of_month and d.person_key = m.person_key
+    where m.person_key is not null
       and {{ in_rebuild('m.as_of_month') }}
 ),
 
@@ -119,7 +132,7 @@ joined as (
         on own.work_location = m.work_location and own.county_code = m.county_code
     left join counties as c
         on c.county_code = m.county_code
-    where m.row_rank = 1
+    where m.is_first_row
 )
 
 select
