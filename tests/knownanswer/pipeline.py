@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,14 @@ class Scenario:
     hr_db_url: str
     extra_env: dict[str, str]
     keep_runs: bool = False
+
+    def warehouse_copy(self, root: Path) -> tuple[Path, dict[str, str]]:
+        """A copy of the warehouse file at ``root``/wh (a built one is only read) and this scenario's
+        environment naming it: for a test that builds or breaks things on it at the dbt level."""
+        warehouse = root / "wh" / "zengshou.duckdb"
+        warehouse.parent.mkdir()
+        shutil.copy(self.warehouse, warehouse)
+        return warehouse, self.env(ZENGSHOU_WAREHOUSE=str(warehouse))
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENGSHOU_", "DAGSTER_"))}

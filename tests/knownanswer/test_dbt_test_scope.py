@@ -18,7 +18,6 @@ Which test fails is then worked out from the months asked for, as the transform 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -47,10 +46,7 @@ def _request(warehouse: Path, *months: str) -> None:
 
 def test_data_tests_on_monthly_models_look_at_the_months_rebuilt(main_run: Published, tmp_path: Path) -> None:
     main_run.require_ok()
-    warehouse = tmp_path / "wh" / "zengshou.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(main_run.warehouse, warehouse)
-    env = main_run.scenario.env(ZENGSHOU_WAREHOUSE=str(warehouse))
+    warehouse, env = main_run.scenario.warehouse_copy(tmp_path)
     target = tmp_path / "target"
     with duckdb.connect(str(warehouse)) as con:
         for table in ("raw.monitoring_members", "staging.stg_monitoring__members"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -28,13 +27,6 @@ from .conftest import Published
 UNABLE = "Unable to do partial parsing"
 
 
-def _copy(main_run: Published, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    warehouse = tmp_path / "wh" / "zengshou.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(main_run.warehouse, warehouse)
-    return warehouse, main_run.scenario.env(ZENGSHOU_WAREHOUSE=str(warehouse))
-
-
 def test_second_build_on_a_warehouse_parses_partially(main_run: Published, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The transform asset twice on a copy of the known-answer warehouse (in process, the real asset and
@@ -47,7 +39,7 @@ def test_second_build_on_a_warehouse_parses_partially(main_run: Published, tmp_p
     from dagster_project.settings import load_settings
 
     main_run.require_ok()
-    warehouse, env = _copy(main_run, tmp_path)
+    warehouse, env = main_run.scenario.warehouse_copy(tmp_path)
     monkeypatch.setattr(dbt_partial_parse, "PARTIAL_PARSE_DIR", tmp_path / "kept")
     logs: list[str] = []
     keep = transform.keep_partial_parse
@@ -127,7 +119,7 @@ def test_the_request_table_rebuilds_exactly_its_months(main_run: Published, tmp_
     fct_employment_duration by year): every row is marked, then each `dbt run` below must restore
     exactly the months (years) it was asked for and leave the others' marks alone."""
     main_run.require_ok()
-    warehouse, env = _copy(main_run, tmp_path)
+    warehouse, env = main_run.scenario.warehouse_copy(tmp_path)
     target = tmp_path / "target"
     models = ("--select", "kpi_scorecard", "fct_employment_duration")
 

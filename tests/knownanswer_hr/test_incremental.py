@@ -31,10 +31,7 @@ DIGEST = config_digest(TEST_SALT, 0.05)
 
 def test_month_by_month_equals_full_refresh(hr_run: Published, tmp_path: Path) -> None:
     hr_run.require_ok()
-    warehouse = tmp_path / "wh" / "zengshou.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(hr_run.warehouse, warehouse)
-    env = hr_run.scenario.env(ZENGSHOU_WAREHOUSE=str(warehouse))
+    warehouse, env = hr_run.scenario.warehouse_copy(tmp_path)
     target = tmp_path / "target"
 
     with duckdb.connect(str(warehouse)) as con:
