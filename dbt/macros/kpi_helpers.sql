@@ -133,10 +133,8 @@
 {%- endmacro %}
 
 {#- The members of population P and everyone else, with their HR status and key-group labels, for the
-    snapshots where `where` (a condition on an unqualified as_of_month) holds: the one person row the KPI
-    models (int_kpi_measures, int_kpi_month_cells, int_members_year_end_out_of_county) read. The
-    condition is applied to each joined table on its own, so a join builds on those snapshots' rows
-    only, not on every month kept. -#}
+    snapshots where `where` (a condition on m.as_of_month) holds: the one person row the KPI models
+    (int_kpi_measures, int_kpi_month_cells, int_members_year_end_out_of_county) read. -#}
 {% macro kpi_members(where) -%}
     select
         m.as_of_month,
@@ -160,10 +158,10 @@
         hr.is_willing_unemployed,
         hr.received_131_services,
         {{ key_group_labels('c', 'h') }}
-    from (select * from {{ ref('int_members_classified') }} where {{ where }}) as m
-    left join (select * from {{ ref('int_members_hr_linked') }} where {{ where }}) as hr
+    from {{ ref('int_members_classified') }} as m
+    left join {{ ref('int_members_hr_linked') }} as hr
         on hr.as_of_month = m.as_of_month and hr.person_key = m.person_key
-    left join (select * from {{ ref('int_households_deduplicated') }} where {{ where }}) as h
+    left join {{ ref('int_households_deduplicated') }} as h
         on h.as_of_month = m.as_of_month and h.household_key = m.household_key
     left join (
         select region_code, is_former_poverty_county, is_key_assistance_county
@@ -171,4 +169,5 @@
         where region_level = 'county'
     ) as c
         on c.region_code = m.county_code
+    where {{ where }}
 {%- endmacro %}

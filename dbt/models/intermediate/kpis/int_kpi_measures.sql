@@ -70,7 +70,7 @@ households as (
 
 -- the people of S (person rows of the snapshots being built only)
 members as (
-    {{ kpi_members('as_of_month in (select as_of_month from snapshots)') }}
+    {{ kpi_members('m.as_of_month in (select as_of_month from snapshots)') }}
 ),
 
 year_end_out_of_county as (

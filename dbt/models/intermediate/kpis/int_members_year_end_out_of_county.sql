@@ -20,7 +20,7 @@ with year_ends as (
 ),
 
 members as (
-    {{ kpi_members('as_of_month in (select as_of_month from year_ends)') }}
+    {{ kpi_members('m.as_of_month in (select as_of_month from year_ends)') }}
 )
 
 select
