@@ -102,6 +102,14 @@
         unique_key=column,
         on_schema_change='fail',
         pre_hook=["{{ zengshou.delete_rebuilt('" ~ column ~ "', " ~ (years | string | lower) ~ ", \"" ~ also ~ "\") }}"],
-        meta=({} if also else {'zengshou_partition': {'column': column, 'by': 'year' if years else 'month'}})
+        meta=({} if also else zengshou.partition_meta(column, years))
     ) }}
+{%- endmacro %}
+
+{#- meta zengshou_partition: the rows of a month (a year) of `column` are rebuilt together and nothing
+    else changes. Read by publishing and validation (dagster_project/marts.py, marts only) and by the
+    data tests' scope (get_where_subquery.sql, every model); set by by_month_config and by the monitoring
+    staging models, which are incremental by month of their own. -#}
+{% macro partition_meta(column='as_of_month', years=false) -%}
+    {{ return({'zengshou_partition': {'column': column, 'by': 'year' if years else 'month'}}) }}
 {%- endmacro %}

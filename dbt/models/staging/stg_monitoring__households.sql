@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='as_of_month',
         on_schema_change='fail',
-        meta={'zengshou_partition': {'column': 'as_of_month', 'by': 'month'}}
+        meta=zengshou.partition_meta()
     )
 }}
 -- Incremental by snapshot month: a month is (re)hashed only when its published batch_id is new
