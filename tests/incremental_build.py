@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.month_plan import months_rebuilt, plan_rebuild, record_rebuild, request_build
-from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+from dagster_project.settings import DBT_NO_LOG_FILE, DBT_PROJECT_DIR, load_settings
 
 REPO_ROOT = DBT_PROJECT_DIR.parent
 RAW_MONTHLY = ("raw.monitoring_members", "raw.monitoring_households")
@@ -55,7 +55,7 @@ def run_dbt(env: dict[str, str], target: Path, command: str, *args: str, check: 
     os.environ.update(full_env)
     os.chdir(REPO_ROOT)
     try:
-        result = dbtRunner().invoke([command, "--target-path", str(target), *args, "--project-dir",
+        result = dbtRunner().invoke([command, "--target-path", str(target), *DBT_NO_LOG_FILE, *args, "--project-dir",
                                      str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
     finally:
         with DuckDBConnectionManager._LOCK:

@@ -18,7 +18,7 @@ from dagster_project.ingest.warehouse import ensure_raw_tables
 from dagster_project.marts import mart_names
 from dagster_project.month_plan import config_digest, plan_rebuild, record_build, record_rebuild, request_build
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_NO_LOG_FILE, DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -94,7 +94,7 @@ def zengshou_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 # dbt's unit tests check SQL logic against fixed inputs: they give the same answer every month, so the
 # monthly build skips them (dbt's own advice: run unit tests in development and CI, not in production).
 # tests/test_dbt_unit_tests.py runs them on every `make test` (by hand: dbt/README.md, "Run").
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test", *DBT_NO_LOG_FILE]
 
 
 @contextlib.contextmanager

@@ -49,6 +49,8 @@ def test_second_build_on_a_warehouse_parses_partially(main_run: Published, tmp_p
         return keep(wh, target, warn)
 
     monkeypatch.setattr(transform, "keep_partial_parse", read_log_then_keep)
+    # the debug log file the build writes into its target dir only when asked (settings.DBT_NO_LOG_FILE)
+    monkeypatch.setattr(transform, "BUILD_ARGS", [*transform.BUILD_ARGS, "--log-level-file", "debug"])
     resources = build_resources(load_settings(env))
     kept = tmp_path / "kept" / f"{hashlib.sha256(str(warehouse.resolve()).encode()).hexdigest()[:16]}.msgpack"
 
