@@ -96,13 +96,15 @@
     rebuilt together and nothing else changes; a model that also deletes other rows (`also`) has none,
     and is taken whole. -#}
 {% macro by_month_config(column='as_of_month', years=false, also='') -%}
+    {%- set meta = {} if also else zengshou.partition_meta(column, years) -%}
+    {%- do meta.update(zengshou.insert_directly_meta()) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=column,
         on_schema_change='fail',
         pre_hook=["{{ zengshou.delete_rebuilt('" ~ column ~ "', " ~ (years | string | lower) ~ ", \"" ~ also ~ "\") }}"],
-        meta=({} if also else zengshou.partition_meta(column, years))
+        meta=meta
     ) }}
 {%- endmacro %}
 
@@ -112,4 +114,12 @@
     staging models, which are incremental by month of their own. -#}
 {% macro partition_meta(column='as_of_month', years=false) -%}
     {{ return({'zengshou_partition': {'column': column, 'by': 'year' if years else 'month'}}) }}
+{%- endmacro %}
+
+{#- meta zengshou_insert_directly: the model's pre-hook deletes every month (year) its query computes,
+    so an incremental build inserts the query's rows straight into the table, without dbt-duckdb's temp
+    table (materialization_incremental.sql). Set by by_month_config, the monitoring staging models and
+    the models with a pre-hook of their own. -#}
+{% macro insert_directly_meta() -%}
+    {{ return({'zengshou_insert_directly': true}) }}
 {%- endmacro %}

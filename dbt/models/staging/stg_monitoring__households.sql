@@ -1,16 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='as_of_month',
-        on_schema_change='fail',
-        meta=zengshou.partition_meta()
-    )
-}}
+{{ staging_by_month_config('monitoring_households') }}
 -- Incremental by snapshot month: a month is (re)hashed only when its published batch_id is new
 -- (the loader replaces a month's rows with a new batch), or when the HMAC key changed (the stored
--- key_fingerprint differs: every month is rebuilt, so keys never mix). delete+insert on
--- as_of_month replaces the whole month. `dbt build --full-refresh` rebuilds everything. meta
+-- key_fingerprint differs: every month is rebuilt, so keys never mix): macros/months_to_stage.sql.
+-- Its pre-hook deletes those months, then their rows are inserted. `dbt build --full-refresh` rebuilds everything. meta
 -- zengshou_partition: its data tests look at the months the build rebuilt (macros/get_where_subquery.sql).
 -- One row per household row of each published monthly snapshot (SPEC §3.1), typed.
 -- household_key = keyed_hash(county_code || '|' || 户编号): 户编号 is the monitoring system's
@@ -19,6 +11,7 @@
 -- are dropped here.
 with source as (
     select * from {{ source('raw', 'monitoring_households') }}
+    where {{ months_condition('as_of_month', months_to_stage('monitoring_households')) }}
 )
 
 select
@@ -46,13 +39,4 @@ select
     extra_fields,
     {{ keyed_hash("'zengshou-key-fingerprint'") }}                      as key_fingerprint
 from source
-{% if is_incremental() %}
-where as_of_month in (
-    select distinct r.as_of_month
-    from source as r
-    left join (select distinct as_of_month, batch_id from {{ this }}) as t
-        on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id
-    where t.batch_id is null
-)
-or (select max(key_fingerprint) from {{ this }}) <> {{ keyed_hash("'zengshou-key-fingerprint'") }}
-{% endif %}
+

@@ -1,16 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='as_of_month',
-        on_schema_change='fail',
-        meta=zengshou.partition_meta()
-    )
-}}
+{{ staging_by_month_config('monitoring_members') }}
 -- Incremental by snapshot month: a month is (re)hashed only when its published batch_id is new
 -- (the loader replaces a month's rows with a new batch), or when the HMAC key changed (the stored
--- key_fingerprint differs: every month is rebuilt, so keys never mix). delete+insert on
--- as_of_month replaces the whole month. `dbt build --full-refresh` rebuilds everything. meta
+-- key_fingerprint differs: every month is rebuilt, so keys never mix): macros/months_to_stage.sql.
+-- Its pre-hook deletes those months, then their rows are inserted. `dbt build --full-refresh` rebuilds everything. meta
 -- zengshou_partition: its data tests look at the months the build rebuilt (macros/get_where_subquery.sql).
 -- One row per member row of each published monthly snapshot (SPEC §3.1), typed.
 -- 证件号码 is replaced by person_key (HMAC-SHA256); 姓名 and 户联系电话 are dropped here and never
@@ -18,16 +10,7 @@
 -- `not materialized`: read twice (rows, distinct households) rather than copied whole into a temp CTE.
 with source as not materialized (
     select * from {{ source('raw', 'monitoring_members') }}
-    {%- if is_incremental() %}
-    where as_of_month in (
-        select distinct r.as_of_month
-        from {{ source('raw', 'monitoring_members') }} as r
-        left join (select distinct as_of_month, batch_id from {{ this }}) as t
-            on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id
-        where t.batch_id is null
-    )
-    or (select max(key_fingerprint) from {{ this }}) <> {{ keyed_hash("'zengshou-key-fingerprint'") }}
-    {%- endif %}
+    where {{ months_condition('as_of_month', months_to_stage('monitoring_members')) }}
 ),
 
 -- household_key once per household of the months built, not once per member row (≈ 3 members a

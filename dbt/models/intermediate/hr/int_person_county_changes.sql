@@ -14,7 +14,8 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=["{% if zengshou.building_incrementally() %}delete from {{ this }} where {{ zengshou.from_first_rebuilt('as_of_month') }}{% else %}select 1{% endif %}"]
+    pre_hook=["{% if zengshou.building_incrementally() %}delete from {{ this }} where {{ zengshou.from_first_rebuilt('as_of_month') }}{% else %}select 1{% endif %}"],
+    meta=zengshou.insert_directly_meta()
 ) }}
 with snapshots as (
     select person_key, as_of_month, county_code, prefecture_code

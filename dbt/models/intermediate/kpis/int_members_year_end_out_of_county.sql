@@ -12,7 +12,8 @@
     incremental_strategy='delete+insert',
     unique_key='as_of_month',
     on_schema_change='fail',
-    pre_hook=["{% if is_incremental() %}delete from {{ this }} where {{ zengshou.in_rebuild('as_of_month') }} or as_of_month not in (select as_of_month from {{ ref('int_snapshots_listed') }} where is_latest_of_year){% else %}select 1{% endif %}"]
+    pre_hook=["{% if is_incremental() %}delete from {{ this }} where {{ zengshou.in_rebuild('as_of_month') }} or as_of_month not in (select as_of_month from {{ ref('int_snapshots_listed') }} where is_latest_of_year){% else %}select 1{% endif %}"],
+    meta=zengshou.insert_directly_meta()
 ) }}
 with year_ends as (
     select as_of_month from {{ ref('int_snapshots_listed') }}
