@@ -134,8 +134,11 @@
 
 {#- The members of population P and everyone else, with their HR status and key-group labels, for the
     snapshots where `where` (a condition on m.as_of_month) holds: the one person row the KPI models
-    (int_kpi_measures, int_kpi_month_cells, int_members_year_end_out_of_county) read. -#}
-{% macro kpi_members(where) -%}
+    (int_kpi_measures, int_kpi_month_cells, int_members_year_end_out_of_county) read. Each of them
+    builds rows of the months to rebuild only, so each joined table is also read for those months only
+    (in_rebuild: a literal list of months, nothing on a full build): the joins' hash tables hold one
+    month's HR links and households, not every month's kept. -#}
+{% macro kpi_members(where='(1 = 1)') -%}
     select
         m.as_of_month,
         m.person_key,
@@ -160,14 +163,14 @@
         {{ key_group_labels('c', 'h') }}
     from {{ ref('int_members_classified') }} as m
     left join {{ ref('int_members_hr_linked') }} as hr
-        on hr.as_of_month = m.as_of_month and hr.person_key = m.person_key
+        on hr.as_of_month = m.as_of_month and hr.person_key = m.person_key and {{ in_rebuild('hr.as_of_month') }}
     left join {{ ref('int_households_deduplicated') }} as h
-        on h.as_of_month = m.as_of_month and h.household_key = m.household_key
+        on h.as_of_month = m.as_of_month and h.household_key = m.household_key and {{ in_rebuild('h.as_of_month') }}
     left join (
         select region_code, is_former_poverty_county, is_key_assistance_county
         from {{ ref('int_regions_listed') }}
         where region_level = 'county'
     ) as c
         on c.region_code = m.county_code
-    where {{ where }}
+    where {{ in_rebuild('m.as_of_month') }} and {{ where }}
 {%- endmacro %}

@@ -8,8 +8,8 @@
   (9.2 M rows) into the temp table in 13.1 s and took 16.1 s more to copy it (2026-12-03).
 
   on_schema_change='fail' still holds, and an enforced contract is still checked: the query's columns
-  are planned into an empty temp table (no row computed) and compared with the table's before anything
-  is written. A first build, `--full-refresh` and every model without the meta key go to dbt-duckdb's
+  are planned into an empty temp table (no row computed) and compared with the table's before the
+  pre-hook deletes anything. A first build, `--full-refresh` and every model without the meta key go to dbt-duckdb's
   own materialization unchanged.
 -#}
 {% materialization incremental, adapter='duckdb' %}
@@ -23,13 +23,14 @@
   {%- set on_schema_change = incremental_validate_on_schema_change(config.get('on_schema_change'), default='ignore') -%}
   {%- set columns_probe = make_temp_relation(target_relation, '__zengshou_columns') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  -- `BEGIN` happens here (the months' delete of the pre-hook and the insert commit together):
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
+  {#- the columns first: a model out of step with its table fails before its pre-hook deletes anything -#}
   {% do run_query(create_table_as(True, columns_probe, 'select * from (\n' ~ compiled_code ~ '\n) limit 0')) %}
   {% do process_schema_changes(on_schema_change, columns_probe, existing_relation) %}
   {% do adapter.drop_relation(columns_probe) %}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  -- `BEGIN` happens here (the months' delete of the pre-hook and the insert commit together):
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {% call statement('main') %}
     insert into {{ target_relation }} by name

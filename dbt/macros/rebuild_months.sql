@@ -18,7 +18,8 @@
   rebuild_months()            the list, or none (= every month)
   in_rebuild(column)          SQL condition: `column` (a date) is a month to build; `true` when not
                               incremental or when neither var is given
-  in_rebuild_years(column)    the same for a year column: a year with any month to build
+  in_rebuild_years(column)    the same for a year column: a year with any month to build (years_back=1:
+                              the years before them)
   delete_rebuilt(column, years=false)
                               pre-hook: delete the rows of the months (years) to build first, so a
                               month that now yields no rows (no early warning left, say) loses its old
@@ -45,8 +46,9 @@
     {{ zengshou.months_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none) }}
 {%- endmacro %}
 
-{% macro in_rebuild_years(column) -%}
-    {{ zengshou.years_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none) }}
+{#- `years_back`: the years before those (1: the prior year, which a year's facts compare with). -#}
+{% macro in_rebuild_years(column, years_back=0) -%}
+    {{ zengshou.years_condition(column, zengshou.rebuild_months() if zengshou.building_incrementally() else none, years_back) }}
 {%- endmacro %}
 
 {#- SQL condition: the date `column` is in the first month to build or after it (a model whose rows of a
@@ -63,6 +65,23 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- SQL condition: the date `column` is a month to build or the same month a year before one (what a
+    snapshot compares with household by household); `true` when not building incrementally. A literal
+    list, which DuckDB checks against each row group's months: a semi-join on a subquery of the months
+    read every month kept. -#}
+{% macro in_rebuild_or_year_before(column) -%}
+    {%- set months = zengshou.rebuild_months() if zengshou.building_incrementally() else none -%}
+    {%- if months is not none -%}
+        {%- set both = [] -%}
+        {%- for m in months -%}
+            {%- do both.append(m | string) -%}
+            {%- do both.append((((m | string)[:4] | int) - 1) ~ (m | string)[4:10]) -%}
+        {%- endfor -%}
+        {%- set months = both -%}
+    {%- endif -%}
+    {{ zengshou.months_condition(column, months) }}
+{%- endmacro %}
+
 {#- SQL condition: the date `column` is one of `months`; `true` when `months` is none (every month). -#}
 {% macro months_condition(column, months) -%}
     {%- if months is not none -%}
@@ -73,10 +92,10 @@
 {%- endmacro %}
 
 {#- SQL condition: the year `column` is the year of one of `months`; `true` when `months` is none. -#}
-{% macro years_condition(column, months) -%}
+{% macro years_condition(column, months, years_back=0) -%}
     {%- if months is not none -%}
         {%- set years = [] -%}
-        {%- for m in months -%}{%- if (m | string)[:4] | int not in years -%}{%- do years.append((m | string)[:4] | int) -%}{%- endif -%}{%- endfor -%}
+        {%- for m in months -%}{%- if ((m | string)[:4] | int) - years_back not in years -%}{%- do years.append(((m | string)[:4] | int) - years_back) -%}{%- endif -%}{%- endfor -%}
         ({{ column }} in (cast(null as integer){% for y in years %}, {{ y }}{% endfor %}))
     {%- else -%}
         (1 = 1)

@@ -21,3 +21,4 @@ inner join {{ ref('int_snapshots_listed') }} as s
 where s.is_latest_of_year
     and m.has_household_row
     and {{ in_rebuild_years('s.year') }}
+    and {{ in_rebuild_years('m.year') }}  -- the same years, on the person rows: DuckDB skips other years

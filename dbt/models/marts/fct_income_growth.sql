@@ -3,8 +3,16 @@
 -- year-to-date, so only same-month figures are comparable — the rule of
 -- wage_income_per_capita_growth); NULL when that snapshot was not loaded or the household was not in it.
 {{ by_month_config('year', years=true) }}
+-- Each side reads its own years only (a literal list: DuckDB skips other years' row groups), so the
+-- join's hash table holds the prior year's households, not every month's kept.
 with households as (
     select * from {{ ref('int_households_deduplicated') }}
+    where {{ in_rebuild_years('year') }}
+),
+
+prior_year_households as (
+    select * from {{ ref('int_households_deduplicated') }}
+    where {{ in_rebuild_years('year', years_back=1) }}
 ),
 
 snapshots as (
@@ -25,7 +33,7 @@ select
 from households as h
 inner join snapshots as s
     on s.as_of_month = h.as_of_month
-left join households as prior
+left join prior_year_households as prior
     on prior.as_of_month = s.same_month_prior_year
     and prior.household_key = h.household_key
 where s.is_latest_of_year

@@ -64,13 +64,14 @@ households as (
     from {{ ref('int_households_deduplicated') }} as h
     left join counties as c
         on c.region_code = h.county_code
-    where h.as_of_month in (select as_of_month from snapshots)
-       or h.as_of_month in (select same_month_prior_year from snapshots)
+    where {{ in_rebuild_or_year_before('h.as_of_month') }}
+      and (h.as_of_month in (select as_of_month from snapshots)
+           or h.as_of_month in (select same_month_prior_year from snapshots))
 ),
 
 -- the people of S (person rows of the snapshots being built only)
 members as (
-    {{ kpi_members('m.as_of_month in (select as_of_month from snapshots)') }}
+    {{ kpi_members() }}
 ),
 
 year_end_out_of_county as (

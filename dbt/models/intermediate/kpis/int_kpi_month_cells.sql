@@ -11,7 +11,7 @@
 -#}
 {{ by_month_config() }}
 with members as (
-    {{ kpi_members(in_rebuild('m.as_of_month')) }}
+    {{ kpi_members() }}
 )
 
 select

@@ -1,0 +1,77 @@
+"""An incremental build of a month-partitioned model inserts its query's rows straight into its table
+(dbt/macros/materialization_incremental.sql, meta zengshou_insert_directly; issue 12: month 60 costs
+what month 2 costs). On a copy of the known-answer warehouse (snapshots 2022-03, 2022-12, 2023-01,
+2023-03), raw's 2023-03 member rows get a new batch, as a re-export would, and `dbt run` stages the
+months the request names (meta.dbt_rebuild_request, as the transform asset asks):
+
+- only 2023-03 is staged again (its rows carry the new batch), and every month keeps the rows it had:
+  the pre-hook deleted the month before the insert, nothing is doubled, no other month is touched;
+- what dbt ran is one INSERT ... BY NAME of the query (no temp table copied afterwards), reading raw for
+  2023-03 only (a literal list of months, macros/months_to_stage.sql);
+- a column added to the table by hand (schema drift) fails the build naming the model, and the table is
+  left as it was, the month's rows included (on_schema_change='fail', checked on the query's columns
+  before the pre-hook deletes anything).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.month_plan import REBUILD_REQUEST_TABLE, REBUILD_REQUEST_VARS
+from tests.incremental_build import run_dbt
+
+from .conftest import Published
+
+STAGING = "staging.stg_monitoring__members"
+RUN_SQL = Path("run", "zengshou", "models", "staging", "stg_monitoring__members.sql")
+
+
+def _months(warehouse: Path) -> dict[str, tuple[int, str]]:
+    """Per month of staging: (rows, the batch staged)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(f"SELECT strftime(as_of_month, '%Y-%m'), count(*), min(batch_id), max(batch_id)"
+                           f" FROM {STAGING} GROUP BY 1 ORDER BY 1").fetchall()
+    assert all(low == high for _, _, low, high in rows), rows  # one batch a month
+    return {month: (n, batch) for month, n, batch, _ in rows}
+
+
+def _new_batch_for_march(warehouse: Path, suffix: str) -> str:
+    """Give raw's 2023-03 member rows a new batch id and ask for 2023-03; return the new id."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE raw.monitoring_members SET batch_id = batch_id || ? WHERE as_of_month = DATE '2023-03-01'",
+                    [suffix])
+        con.execute(f"CREATE OR REPLACE TABLE {REBUILD_REQUEST_TABLE} (month DATE NOT NULL PRIMARY KEY)")
+        con.execute(f"INSERT INTO {REBUILD_REQUEST_TABLE} VALUES (DATE '2023-03-01')")
+        (batch,) = con.execute("SELECT DISTINCT batch_id FROM raw.monitoring_members"
+                               " WHERE as_of_month = DATE '2023-03-01'").fetchall()
+    return batch[0]
+
+
+def test_a_restaged_month_is_inserted_once_and_drift_fails_before_any_delete(main_run: Published,
+                                                                           tmp_path: Path) -> None:
+    main_run.require_ok()
+    warehouse, env = main_run.scenario.warehouse_copy(tmp_path)
+    target = tmp_path / "target"
+    before = _months(warehouse)
+    assert sorted(before) == ["2022-03", "2022-12", "2023-01", "2023-03"]
+
+    batch = _new_batch_for_march(warehouse, "-again")
+    run_dbt(env, target, "run", "--select", "stg_monitoring__members", *REBUILD_REQUEST_VARS)
+    after = _months(warehouse)
+    assert after == {**before, "2023-03": (before["2023-03"][0], batch)}
+
+    ran = (target / RUN_SQL).read_text(encoding="utf-8")
+    assert 'insert into "zengshou"."staging"."stg_monitoring__members" by name' in ran, ran[:400]
+    assert "__dbt_tmp" not in ran
+    assert "where (as_of_month in (cast(null as date), cast('2023-03-01' as date)))" in ran
+
+    # schema drift: a column the model does not have
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"ALTER TABLE {STAGING} ADD COLUMN drifted VARCHAR")
+    _new_batch_for_march(warehouse, "-third")
+    failed = run_dbt(env, target, "run", "--select", "stg_monitoring__members", *REBUILD_REQUEST_VARS, check=False)
+    assert len(failed) == 1 and failed[0].startswith("model.zengshou.stg_monitoring__members: error:"), failed
+    assert "out of sync" in failed[0], failed
+    assert _months(warehouse) == after  # 2023-03 still there, under the batch staged before
