@@ -95,7 +95,8 @@ def measure(warehouse: str, label: str, code: Path) -> None:
     # Under another key every staged month would be hashed again (a key change rebuilds everything).
     salt = os.environ.get("ZENGSHOU_PII_SALT") or SALT
     fingerprint = hmac.new(salt.encode(), b"zengshou-key-fingerprint", hashlib.sha256).hexdigest()
-    stored = {f for (f,) in con.execute("SELECT DISTINCT key_fingerprint FROM staging.stg_monitoring__members")}
+    stored = {f for (f,) in con.execute("SELECT DISTINCT key_fingerprint FROM staging.stg_monitoring__members")
+              .fetchall()}
     if stored != {fingerprint}:
         raise SystemExit("the warehouse was built under another ZENGSHOU_PII_SALT: set the one it was built with")
     tag = f"-m{int(time.time())}"
