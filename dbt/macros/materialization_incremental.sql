@@ -9,8 +9,8 @@
 
   on_schema_change='fail' still holds, and an enforced contract is still checked: the query's columns
   are planned into an empty temp table (no row computed) and compared with the table's before the
-  pre-hook deletes anything. A first build, `--full-refresh` and every model without the meta key go to dbt-duckdb's
-  own materialization unchanged.
+  pre-hook deletes anything (tests/knownanswer/test_insert_directly.py). A first build, `--full-refresh`
+  and every model without the meta key go to dbt-duckdb's own materialization unchanged.
 -#}
 {% materialization incremental, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
