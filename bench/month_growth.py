@@ -47,12 +47,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.run import SALT  # noqa: E402  (the salt bench/run.py builds its warehouses with)
+from dagster_project.month_plan import MonthRebuild, RebuildPlan, request_build  # noqa: E402
+from dagster_project.settings import DBT_NO_LOG_FILE  # noqa: E402
 
 # One row a person and YEAR, taken from the year's latest snapshot: only the copy landing on December.
 YEAR_END_TABLES = {"fct_employment_duration", "fct_income_growth", "int_members_year_end_out_of_county"}
 # One row a person (county spells) or recomputed by every build (the snapshot list): not copied.
 NOT_PADDED = {"int_person_county_changes", "int_person_county_spells", "int_snapshots_listed"}
-BUILT_SCHEMAS = ("staging", "intermediate", "marts")
+BUILT_SCHEMAS = ("staging", "intermediate", "marts")  # what a build writes (raw is the loaders')
 
 
 def pad(warehouse: str, shifts: list[int]) -> None:
@@ -63,8 +65,8 @@ def pad(warehouse: str, shifts: list[int]) -> None:
         SELECT t.table_schema, t.table_name, list(c.column_name ORDER BY c.ordinal_position),
                list(c.data_type ORDER BY c.ordinal_position)
         FROM information_schema.tables t JOIN information_schema.columns c USING (table_schema, table_name)
-        WHERE t.table_schema IN ('raw', 'staging', 'intermediate', 'marts') AND t.table_type = 'BASE TABLE'
-        GROUP BY ALL ORDER BY ALL""").fetchall()
+        WHERE list_contains(?, t.table_schema) AND t.table_type = 'BASE TABLE'
+        GROUP BY ALL ORDER BY ALL""", [["raw", *BUILT_SCHEMAS]]).fetchall()
     for schema, name, cols, types in tables:
         if "as_of_month" not in cols or name in NOT_PADDED:
             continue
@@ -104,21 +106,20 @@ def measure(warehouse: str, label: str, code: Path) -> None:
         con.execute(f"UPDATE {table} SET batch_id = regexp_replace(batch_id, '-m[0-9]+$', '') || ? "
                     "WHERE as_of_month = ?", [tag, real])
     built = con.execute("""SELECT table_schema, table_name FROM information_schema.columns
-        WHERE column_name = 'as_of_month' AND table_schema IN ('staging', 'intermediate', 'marts')
+        WHERE column_name = 'as_of_month' AND list_contains(?, table_schema)
           AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')
-        """).fetchall()
+        """, [list(BUILT_SCHEMAS)]).fetchall()
     for schema, name in built:
         con.execute(f'DELETE FROM {schema}."{name}" WHERE as_of_month = ?', [real])
-    con.execute("CREATE OR REPLACE TABLE meta.dbt_rebuild_request (month DATE NOT NULL PRIMARY KEY)")
-    con.execute("INSERT INTO meta.dbt_rebuild_request VALUES (?)", [real])
+    # the month asked for as the transform asset asks (meta.dbt_rebuild_request and the constant var)
+    request = request_build(con, RebuildPlan([MonthRebuild(real, "new month")]))
     (months,) = con.execute("SELECT count(DISTINCT as_of_month) FROM raw.monitoring_members").fetchone()
     con.execute("CHECKPOINT")
     con.close()
     target = Path(warehouse).with_name(f"target-{code.name}")
     env = {**os.environ, "ZENGSHOU_WAREHOUSE": warehouse, "ZENGSHOU_PII_SALT": salt}
     cmd = [str(code / ".venv" / "bin" / "python"), "-m", "dagster_project.dbt_cli", "build", "--exclude-resource-type",
-           "unit_test", "--log-level-file", "none", "--vars", '{"rebuild_months_from": "meta.dbt_rebuild_request"}',
-           "--target-path", str(target)]
+           "unit_test", *DBT_NO_LOG_FILE, *request, "--target-path", str(target)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True, check=False)

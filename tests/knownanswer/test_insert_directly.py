@@ -15,11 +15,12 @@ months the request names (meta.dbt_rebuild_request, as the transform asset asks)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.month_plan import REBUILD_REQUEST_TABLE, REBUILD_REQUEST_VARS
+from dagster_project.month_plan import MonthRebuild, RebuildPlan, request_build
 from tests.incremental_build import run_dbt
 
 from .conftest import Published
@@ -37,16 +38,16 @@ def _months(warehouse: Path) -> dict[str, tuple[int, str]]:
     return {month: (n, batch) for month, n, batch, _ in rows}
 
 
-def _new_batch_for_march(warehouse: Path, suffix: str) -> str:
-    """Give raw's 2023-03 member rows a new batch id and ask for 2023-03; return the new id."""
+def _new_batch_for_march(warehouse: Path, suffix: str) -> tuple[str, list[str]]:
+    """Give raw's 2023-03 member rows a new batch id and ask for 2023-03 as the transform asset asks
+    (month_plan.request_build); return the new id and the dbt arguments of the request."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("UPDATE raw.monitoring_members SET batch_id = batch_id || ? WHERE as_of_month = DATE '2023-03-01'",
                     [suffix])
-        con.execute(f"CREATE OR REPLACE TABLE {REBUILD_REQUEST_TABLE} (month DATE NOT NULL PRIMARY KEY)")
-        con.execute(f"INSERT INTO {REBUILD_REQUEST_TABLE} VALUES (DATE '2023-03-01')")
+        request = request_build(con, RebuildPlan([MonthRebuild(dt.date(2023, 3, 1), "re-exported")]))
         (batch,) = con.execute("SELECT DISTINCT batch_id FROM raw.monitoring_members"
                                " WHERE as_of_month = DATE '2023-03-01'").fetchall()
-    return batch[0]
+    return batch[0], request
 
 
 def test_a_restaged_month_is_inserted_once_and_drift_fails_before_any_delete(main_run: Published,
@@ -57,8 +58,8 @@ def test_a_restaged_month_is_inserted_once_and_drift_fails_before_any_delete(mai
     before = _months(warehouse)
     assert sorted(before) == ["2022-03", "2022-12", "2023-01", "2023-03"]
 
-    batch = _new_batch_for_march(warehouse, "-again")
-    run_dbt(env, target, "run", "--select", "stg_monitoring__members", *REBUILD_REQUEST_VARS)
+    batch, request = _new_batch_for_march(warehouse, "-again")
+    run_dbt(env, target, "run", "--select", "stg_monitoring__members", *request)
     after = _months(warehouse)
     assert after == {**before, "2023-03": (before["2023-03"][0], batch)}
 
@@ -70,8 +71,8 @@ def test_a_restaged_month_is_inserted_once_and_drift_fails_before_any_delete(mai
     # schema drift: a column the model does not have
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"ALTER TABLE {STAGING} ADD COLUMN drifted VARCHAR")
-    _new_batch_for_march(warehouse, "-third")
-    failed = run_dbt(env, target, "run", "--select", "stg_monitoring__members", *REBUILD_REQUEST_VARS, check=False)
+    _, request = _new_batch_for_march(warehouse, "-third")
+    failed = run_dbt(env, target, "run", "--select", "stg_monitoring__members", *request, check=False)
     assert len(failed) == 1 and failed[0].startswith("model.zengshou.stg_monitoring__members: error:"), failed
     assert "out of sync" in failed[0], failed
     assert _months(warehouse) == after  # 2023-03 still there, under the batch staged before
