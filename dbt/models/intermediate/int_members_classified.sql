@@ -45,11 +45,15 @@ other_provinces as (
     where short_name <> '{{ var("province_short_name") }}'
 ),
 
--- The place rules run on the few distinct (county, 务工所在地) pairs, not on every person row.
+-- The place rules run on the few distinct (county, 务工所在地) pairs, not on every person row. Read
+-- from staging, not from `members`: DuckDB materializes a CTE that is read more than once, and
+-- `members` is every person row of the month (read once, below).
 location_pairs as (
     select distinct county_code, work_location
-    from members
-    where work_location is not null
+    from {{ ref('stg_monitoring__members') }}
+    where person_key is not null
+      and work_location is not null
+      and {{ in_rebuild('as_of_month') }}
 ),
 
 out_of_province_locations as (

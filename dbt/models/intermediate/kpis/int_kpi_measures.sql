@@ -86,23 +86,35 @@ cells as (
        or as_of_month in (select same_month_prior_year from snapshots)
 ),
 
--- 返乡回流 of each person of S against S's prior year-end E (macro has_returned)
-returnee as (
+-- 返乡回流 (macro has_returned) of the people of P and of every household type out of county at S's
+-- prior year-end E, judged against S: 未知 for those no longer in S's export. Narrow (S's side is read
+-- from int_members_classified, not from `members`): the one join of S's people to E's, which
+-- current_measures, household_returnee and the prior year-end side read. Everyone else of S is 返乡回流
+-- 否 (未知 when Y-1 has no snapshot).
+year_end_judged as (
     select
         s.as_of_month as scored_month,
-        m.person_key,
+        y.person_key,
+        y.is_poverty_population,
+        y.leaf_region_code,
+        y.key_assistance_group,
+        y.relocated_group,
+        y.category_group,
         m.household_key,
         case
-            when s.prior_year_end_month is null then '未知'
-            when y.person_key is null then '否'
+            when m.person_key is null then '未知'
             when {{ has_returned('true', 'm.is_employed', 'm.work_region') }} then '是'
             else '否'
         end as returnee_group
     from snapshots as s
-    inner join members as m
-        on m.as_of_month = s.as_of_month
-    left join year_end_out_of_county as y
-        on y.as_of_month = s.prior_year_end_month and y.person_key = m.person_key
+    inner join year_end_out_of_county as y
+        on y.as_of_month = s.prior_year_end_month
+    left join (
+        select as_of_month, person_key, household_key, is_employed, work_region
+        from {{ ref('int_members_classified') }}
+        where {{ in_rebuild('as_of_month') }}
+    ) as m
+        on m.as_of_month = s.as_of_month and m.person_key = y.person_key
 ),
 
 -- a household of S is a returnee household when one of its members in S is a returnee
@@ -116,22 +128,34 @@ household_returnee as (
             else '否'
         end as returnee_group
     from snapshots as s
-    inner join households as h
+    inner join (
+        select as_of_month, household_key
+        from {{ ref('int_households_deduplicated') }}
+        where {{ in_rebuild('as_of_month') }}
+    ) as h
         on h.as_of_month = s.as_of_month
     left join (
-        select distinct scored_month, household_key from returnee where returnee_group = '是'
+        select distinct scored_month, household_key from year_end_judged where returnee_group = '是'
     ) as r
         on r.scored_month = s.as_of_month and r.household_key = h.household_key
 ),
 
-current_measures as (
+-- S's people of P with their returnee_group, aggregated. `members` is read here only: DuckDB
+-- materializes a CTE that is read more than once, and these are every person row of S. Materialized
+-- itself (a few hundred rows) so that its joins, whose hash tables hold every person of S, run before
+-- the household side's instead of beside them: side by side they ran out of DuckDB's 1.5 GB at
+-- province scale (9.2M members).
+current_measures as materialized (
     select
-        r.scored_month                                                                          as as_of_month,
+        o.as_of_month,
         o.leaf_region_code,
         o.key_assistance_group,
         o.relocated_group,
         o.category_group,
-        r.returnee_group,
+        case
+            when s.prior_year_end_month is null then '未知'
+            else coalesce(j.returnee_group, '否')
+        end                                                                                    as returnee_group,
         count(*)                                                                               as population_p,
         sum(case when o.is_employed then 1 else 0 end)                                         as employed,
         sum(case when o.is_employed then o.months_worked else 0 end)                           as employed_months_worked,
@@ -152,9 +176,11 @@ current_measures as (
         sum(case when o.is_labor_brand_member and o.is_employed then 1 else 0 end)             as labor_brand_employed,
         sum(case when o.is_willing_unemployed then 1 else 0 end)                               as willing_unemployed,
         sum(case when o.is_willing_unemployed and o.received_131_services then 1 else 0 end)   as willing_unemployed_served_131
-    from members as o
-    inner join returnee as r
-        on r.scored_month = o.as_of_month and r.person_key = o.person_key
+    from snapshots as s
+    inner join members as o
+        on o.as_of_month = s.as_of_month
+    left join year_end_judged as j
+        on j.scored_month = o.as_of_month and j.person_key = o.person_key
     where o.is_poverty_population
     group by 1, 2, 3, 4, 5, 6
 ),
@@ -171,18 +197,10 @@ compared_sides as (
     where c.population_not_out_of_county > 0
     union all
     -- prior year-end E, people of P out of county in E (all employed), judged against S
-    select s.as_of_month, y.leaf_region_code, y.key_assistance_group, y.relocated_group, y.category_group,
-           case
-               when m.person_key is null then '未知'
-               when {{ has_returned('true', 'm.is_employed', 'm.work_region') }} then '是'
-               else '否'
-           end, 1, 0, 0, 1
-    from snapshots as s
-    inner join year_end_out_of_county as y
-        on y.as_of_month = s.prior_year_end_month
-    left join members as m
-        on m.as_of_month = s.as_of_month and m.person_key = y.person_key
-    where y.is_poverty_population
+    select scored_month, leaf_region_code, key_assistance_group, relocated_group, category_group,
+           returnee_group, 1, 0, 0, 1
+    from year_end_judged
+    where is_poverty_population
     union all
     -- the March of S's year (q1_progress): not split by returnee_group
     select s.as_of_month, c.leaf_region_code, c.key_assistance_group, c.relocated_group, c.category_group,
@@ -237,14 +255,20 @@ person_measures as (
         and p.category_group = c.category_group and p.returnee_group = c.returnee_group
 ),
 
-household_observations as (
-    select s.as_of_month as scored_month, 'current' as side, h.*
-    from snapshots as s
-    inner join households as h on h.as_of_month = s.as_of_month
+-- the households of S and of S's month of Y-1, read in one pass
+observed_months as (
+    select as_of_month as scored_month, as_of_month as observed_month, 'current' as side
+    from snapshots
     union all
-    select s.as_of_month, 'same_month_prior_year', h.*
-    from snapshots as s
-    inner join households as h on h.as_of_month = s.same_month_prior_year
+    select as_of_month, same_month_prior_year, 'same_month_prior_year'
+    from snapshots
+    where same_month_prior_year is not null
+),
+
+household_observations as (
+    select o.scored_month, o.side, h.*
+    from observed_months as o
+    inner join households as h on h.as_of_month = o.observed_month
 ),
 
 household_measures as (
