@@ -68,4 +68,4 @@ docs-serve: docs
 clean:
 	rm -rf data dbt/target dbt/logs .pytest_cache
 bench: setup
-	$(VENV)/bin/python bench/run.py --scale province --repeat 3
+	$(VENV)/bin/python bench/run.py --scale province --repeat 3 --notes bench/NOTES.md

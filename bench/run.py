@@ -19,7 +19,7 @@ Every measured run is a fresh child process whose process tree (the dbt subproce
 sampled for memory. The code under test is copied once per benchmark into the work dir and run from
 there, so edits other people make to the working tree during a benchmark do not leak into it.
 
-  python bench/run.py --scale province --repeat 3        # writes BENCHMARKS.md
+  python bench/run.py --scale province --repeat 3 --notes bench/NOTES.md   # writes BENCHMARKS.md
   python bench/run.py --scale demo --repeat 1 --no-write # a quick look at demo scale
   python bench/run.py --scale smoke --repeat 1 --no-write --history-months 2
                                                          # CI smoke test (tests/test_bench_smoke.py): every
@@ -46,6 +46,7 @@ if str(REPO) not in sys.path:
 
 from bench.instrument import categorise  # noqa: E402
 from bench.procmem import run_sampled  # noqa: E402
+from dagster_project.serving.duckdb_file import serving_file_path  # noqa: E402
 
 GIB = 1024 ** 3
 SALT = "bench-salt-not-for-production"
@@ -277,6 +278,25 @@ def run_history(code: Path, work: Path, full: Path, n: int, repeat: int, first: 
         remove_db(dst)
         shutil.copyfile(src, dst)
 
+    # The serving file sits beside the warehouse (serving_file_path), so base and trial share it. Each
+    # trial starts from the serving file its warehouse copy published — the same file, kept as a hard
+    # link: a publish recognises the file it left by inode, size and mtime (serving.duckdb_file.file_mark)
+    # and replaces it by renaming a new file over it, so the kept link is never written. A copy, or the
+    # file the trial before wrote, would make every trial publish all marts whole.
+    serving = serving_file_path(base)
+    base_serving = hist / "base-serving.duckdb"
+
+    def link(src: Path, dst: Path) -> None:
+        remove_db(dst)
+        if src.exists():
+            os.link(src, dst)
+
+    def keep_serving() -> None:
+        link(serving, base_serving)
+
+    def restore_serving() -> None:
+        link(base_serving, serving)
+
     def upto(k: int) -> list[str]:  # the monitoring months of the landing dir whose new month is month k
         return months[:first + k - 1]
 
@@ -287,20 +307,25 @@ def run_history(code: Path, work: Path, full: Path, n: int, repeat: int, first: 
         log(f"(d) history: month 1 ({', '.join(upto(1))}) into a fresh warehouse (not measured)")
         remove_db(base)
         run_pipeline(code, hist, history_landing(full, landing, upto(1)), base, "h1")
+    keep_serving()
     out: dict = {"months": months, "runs": {}}
     for k in sorted({2, n}):  # n == 2 (the CI smoke) measures month 2 once
         if k > 3:
             # history up to month k-1 (not measured): continue from the month-2 warehouse
             log(f"(d) history: months 3..{k - 1} (not measured)")
+            restore_serving()
             run_pipeline(code, hist, history_landing(full, landing, upto(k - 1)), base, "hbuild")
+            keep_serving()
         runs = []
         for i in range(repeat):
             copy(base, trial)
+            restore_serving()
             log(f"(d) month {k} ({upto(k)[-1]}), run {i + 1}/{repeat}")
             runs.append(run_pipeline(code, hist, history_landing(full, landing, upto(k)), trial, f"m{k}-{i}"))
         out["runs"][k] = runs
         if k == 2:
             copy(trial, base)  # the month-2 warehouse is where the long history continues from
+            keep_serving()
     remove_db(trial)
     return out
 
@@ -467,7 +492,7 @@ def table(s: dict, check: dict | None) -> str:
 
 def write_markdown(path: Path, args: argparse.Namespace, s: dict, check: dict | None, meta: dict) -> None:
     runs = meta.get("runs", {})
-    text = f"""# Benchmarks (issue 5): province scale on one machine
+    text = f"""# Benchmarks (issues 5 and 12): province scale on one machine
 
 Written by `make bench` (`bench/run.py`); numbers are medians of {runs.get('a', 0)} runs of (a),
 {runs.get('b', 0)} of (b) and {runs.get('c', 0)} of (c), measured side by side in one session on the same
@@ -476,7 +501,7 @@ files. Re-run: `make bench`
 
 - Machine: {meta['machine']}
 - When: {meta['started']} – {meta['finished']} UTC; load average at start {meta['load_start']},
-  at end {meta['load_end']} (other work was running on this machine: wall times are noisy, the ratios less so)
+  at end {meta['load_end']} (check `uptime` before a run: other work on the machine inflates every wall time)
 - Landing dir (a)–(c): `{meta['landing']}` — {meta['landing_desc']}
 - History (d): `{meta.get('history_landing', 'not run')}` — {meta.get('history_desc', '')}
 - Code under test: a copy of the working tree taken at the start ({meta['code']}), dbt project parsed once
