@@ -96,6 +96,7 @@ def measure(warehouse: str, label: str, code: Path) -> None:
     (real,) = con.execute("SELECT max(as_of_month) FROM raw.monitoring_members").fetchone()
     # Under another key every staged month would be hashed again (a key change rebuilds everything).
     salt = os.environ.get("ZENGSHOU_PII_SALT") or SALT
+    # the dbt macro key_fingerprint() (dbt/macros/keyed_hash.sql), in Python
     fingerprint = hmac.new(salt.encode(), b"zengshou-key-fingerprint", hashlib.sha256).hexdigest()
     stored = {f for (f,) in con.execute("SELECT DISTINCT key_fingerprint FROM staging.stg_monitoring__members")
               .fetchall()}

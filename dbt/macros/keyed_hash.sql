@@ -37,6 +37,13 @@
     sha2(concat(unhex('{{ pads.outer }}'), unhex(sha2(concat(unhex('{{ pads.inner }}'), encode({{ expr }}, 'UTF-8')), 256))), 256)
 {%- endmacro %}
 
+{#- key_fingerprint(): the keyed hash of a fixed text, stored in every staged monitoring row. A build
+    whose key gives another value knows the HMAC key changed and restages every month, so keys never
+    mix (macros/months_to_stage.sql). bench/month_growth.py computes the same value in Python. -#}
+{% macro key_fingerprint() -%}
+    {{ zengshou.keyed_hash("'zengshou-key-fingerprint'") }}
+{%- endmacro %}
+
 {#- The one normalisation of a 证件号码 before hashing, shared by every source so people match
     across the monitoring system and the HR platform: trimmed, upper-case check character 'X'. -#}
 {% macro person_key(id_number_expr) -%}

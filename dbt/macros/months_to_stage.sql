@@ -18,7 +18,7 @@
         ~ " left join (select distinct as_of_month, batch_id from " ~ this ~ ") as t"
         ~ " on t.as_of_month = r.as_of_month and t.batch_id = r.batch_id"
         ~ " where t.batch_id is null"
-        ~ " or (select max(key_fingerprint) from " ~ this ~ ") <> " ~ keyed_hash("'zengshou-key-fingerprint'")
+        ~ " or (select max(key_fingerprint) from " ~ this ~ ") <> " ~ zengshou.key_fingerprint()
         ~ " order by 1") -%}
     {{ return(found.columns[0].values() | map('string') | list) }}
 {%- endmacro %}

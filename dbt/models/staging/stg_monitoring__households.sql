@@ -37,6 +37,6 @@ select
     {{ text_to_decimal('transfer_income_yuan') }}                      as transfer_income_yuan,
     {{ text_to_decimal('property_income_yuan') }}                      as property_income_yuan,
     extra_fields,
-    {{ keyed_hash("'zengshou-key-fingerprint'") }}                      as key_fingerprint
+    {{ key_fingerprint() }}                                             as key_fingerprint
 from source
 

@@ -53,7 +53,7 @@ select
     work_location,
     {{ text_to_integer('yulu_graduation_year') }}                      as yulu_graduation_year,
     extra_fields,
-    {{ keyed_hash("'zengshou-key-fingerprint'") }}                      as key_fingerprint
+    {{ key_fingerprint() }}                                             as key_fingerprint
 from source
 left join household_keys as k
     on k.key_county_code = source.county_code and k.key_household_id = source.household_id
