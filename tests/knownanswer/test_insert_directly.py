@@ -10,12 +10,16 @@ months the request names (meta.dbt_rebuild_request, as the transform asset asks)
   2023-03 only (a literal list of months, macros/months_to_stage.sql);
 - a column added to the table by hand (schema drift) fails the build naming the model, and the table is
   left as it was, the month's rows included (on_schema_change='fail', checked on the query's columns
-  before the pre-hook deletes anything).
+  before the pre-hook deletes anything);
+- another HMAC key (ZENGSHOU_PII_SALT) restages every month under the new key, with the rows each had
+  (macro key_fingerprint; checked to fail without the fingerprint's clause in months_to_stage).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from pathlib import Path
 
 import duckdb
@@ -76,3 +80,26 @@ def test_a_restaged_month_is_inserted_once_and_drift_fails_before_any_delete(mai
     assert len(failed) == 1 and failed[0].startswith("model.zengshou.stg_monitoring__members: error:"), failed
     assert "out of sync" in failed[0], failed
     assert _months(warehouse) == after  # 2023-03 still there, under the batch staged before
+
+
+def test_a_key_change_restages_every_month_under_the_new_key(main_run: Published, tmp_path: Path) -> None:
+    """Another ZENGSHOU_PII_SALT on a warehouse staged under the old one (macro key_fingerprint): an
+    incremental build with no new batch stages every month again, each with the rows it had, and no row
+    keeps a key of the old salt — keys of two salts never mix in one table."""
+    main_run.require_ok()
+    warehouse, env = main_run.scenario.warehouse_copy(tmp_path)
+    before = _months(warehouse)
+    new_salt = "another-salt-after-a-key-rotation-0123456789"
+    run_dbt({**env, "ZENGSHOU_PII_SALT": new_salt}, tmp_path / "target", "run", "--select", "stg_monitoring__members")
+    assert _months(warehouse) == before  # every month, the same rows and batches
+
+    fingerprint = hmac.new(new_salt.encode(), b"zengshou-key-fingerprint", hashlib.sha256).hexdigest()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(f"SELECT DISTINCT key_fingerprint FROM {STAGING}").fetchall() == [(fingerprint,)]
+        pairs = con.execute(f"""SELECT r.id_number, s.person_key FROM raw.monitoring_members AS r
+                                JOIN {STAGING} AS s USING (as_of_month, source_row)
+                                WHERE r.id_number IS NOT NULL""").fetchall()
+    assert len(pairs) == sum(n for n, _ in before.values())
+    for id_number, person_key in pairs:  # the key of each 证件号码 under the new salt, worked out in Python
+        assert person_key == hmac.new(new_salt.encode(), id_number.strip().upper().encode(),
+                                      hashlib.sha256).hexdigest()
