@@ -40,8 +40,8 @@ from dagster_project.ingest.file_sources import (
     settling,
     settling_note,
 )
-from dagster_project.ingest.load_state import loaded_shas, marts_outdated, raw_state
-from dagster_project.ingest.readers import file_sha256
+from dagster_project.ingest.load_state import file_hashes, loaded_shas, marts_outdated, raw_state
+from dagster_project.ingest.readers import HashedFile, file_sha256, hash_file
 from dagster_project.ingest.warehouse import warehouse_reader
 from dagster_project.month_plan import plan_rebuild  # noqa: F401 (the marts' month plan, see the docstring)
 from dagster_project.settings import DEFAULT_WAREHOUSE_LOCK_TIMEOUT
@@ -58,6 +58,7 @@ class WarehouseState:
     loaded: Mapping[tuple[str, str], str | None] = field(default_factory=dict)  # load_state.loaded_shas
     raw_state: str = "empty"                  # load_state.raw_state: digest of the published batches
     marts_outdated: str | None = NO_WAREHOUSE  # load_state.marts_outdated: why to rebuild, or None
+    file_hashes: Mapping[Path, HashedFile] = field(default_factory=dict)  # load_state.file_hashes
 
     def is_loaded(self, landed: LandedFile, sha256: str) -> bool:
         return self.loaded.get((landed.source.name, landed.partition_key)) == sha256
@@ -71,7 +72,7 @@ def read_state(warehouse: Path, *, wait: bool = True,
     with warehouse_reader(warehouse, timeout=lock_timeout if wait else 0) as con:
         if con is None:
             return WarehouseState()
-        return WarehouseState(loaded_shas(con), raw_state(con), marts_outdated(con))
+        return WarehouseState(loaded_shas(con), raw_state(con), marts_outdated(con), file_hashes(con))
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Plan:
     skipped: list[str] = field(default_factory=list)   # not loaded, with the reason (landing_skips)
     problems: list[str] = field(default_factory=list)  # needs a person: ambiguous, missing or out-of-range files
     waiting: list[str] = field(default_factory=list)   # still being copied: loaded by a later run or tick
-    hashed: dict[Path, str] = field(default_factory=dict)  # every file hashed for this plan
+    hashed: dict[Path, HashedFile] = field(default_factory=dict)  # every file whose hash this plan needed
 
     @property
     def nothing_to_do(self) -> bool:
@@ -115,14 +116,15 @@ class Plan:
 
 def plan(state: WarehouseState, landing_dir: Path, *, scope: Collection[str] = EVERYTHING,
          settle: float, now: float | None = None,
-         sha256: Callable[[Path], str] = file_sha256) -> Plan:
+         known: Mapping[Path, HashedFile] | None = None, sha256: Callable[[Path], str] = file_sha256) -> Plan:
     """What is to do, given what the warehouse has (``state``) and what has landed in ``landing_dir``.
 
     ``scope`` limits the plan to some of ``monitoring``, ``relief``, ``hr``, ``marts`` (a sensor looks at
     its own source only, so it reads no other file). ``settle``: seconds a file must be left alone
     before it is loaded (ZENGSHOU_LANDING_SETTLE_SECONDS, from the caller's settings or landing
-    resource). ``sha256``: how a file is hashed (the sensors pass one that reuses the hash of a file
-    whose size and mtime are unchanged).
+    resource). ``known``: hashes recorded earlier under each file's stamp (readers.hash_file), reused
+    for a file whose stamp is unchanged — the sensors pass their cursor's, by default the warehouse's
+    (``state.file_hashes``, which `zengshou run` keeps); ``sha256`` reads a file that is new or changed.
 
     Monitoring: a month is to load when the sha256 of its members or households file differs from the
     latest attempt of that partition; only those files are listed. A month with a file still being
@@ -140,10 +142,12 @@ def plan(state: WarehouseState, landing_dir: Path, *, scope: Collection[str] = E
         out.skipped = [n for n in landing_skips(landing_dir)
                        if n.startswith(tuple(f"{s}/" for s in (MONITORING, RELIEF) if s in scope))]
 
+    remembered = state.file_hashes if known is None else known
+
     def hashed(path: Path) -> str:
         if path not in out.hashed:
-            out.hashed[path] = sha256(path)
-        return out.hashed[path]
+            out.hashed[path] = hash_file(path, remembered.get(path), sha256)
+        return out.hashed[path].sha256
 
     if MONITORING in scope:
         _plan_months(out, state, landing_dir, settle, now, hashed)

@@ -18,11 +18,13 @@ import os
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 
 from dagster_project.alerts import alert_on_run_result
 from dagster_project.alerts.dispatch import step_error
 from dagster_project.assets.hr import hr_pull_outcome
-from dagster_project.ingest.warehouse import check_warehouse_path
+from dagster_project.ingest.load_state import remember_file_hashes
+from dagster_project.ingest.warehouse import check_warehouse_path, connect
 from dagster_project.ingest.warehouse_lock import WarehouseBusy, warehouse_lock
 from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB
 from dagster_project.planning import MARTS, Plan, plan, read_state
@@ -175,7 +177,22 @@ def _run_locked(settings: Settings, instance: dg.DagsterInstance | None,
             report.notes.append(served)
             progress(served)
         progress(f"marts: {'rebuilt and published' if report.transformed else 'FAILED (see the summary)'}")
+    _remember_file_hashes(settings, todo)
     return report
+
+
+def _remember_file_hashes(settings: Settings, todo: Plan) -> None:
+    """Keep the hashes of the files this run's plan looked at in ``meta.file_hashes``, so the next run
+    reads only files that are new or changed (load_state.py). Only a saving: when the warehouse cannot
+    take it (not created, the disk full) the next run reads the files again, and this run goes on."""
+    if not settings.warehouse.exists():
+        return
+    try:
+        with connect(settings.warehouse, memory_limit=settings.duckdb_memory_limit,
+                     lock_timeout=settings.warehouse_lock_timeout) as con:
+            remember_file_hashes(con, todo.hashed)
+    except (duckdb.Error, OSError, WarehouseBusy) as exc:
+        log.warning(f"file hashes not kept for the next run (it reads the landed files again): {exc}")
 
 
 def _months_rebuilt(settings: Settings, run_id: str) -> str | None:

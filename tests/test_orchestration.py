@@ -4,6 +4,7 @@ one real in-process load run for the sensors that react to runs."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -165,6 +166,28 @@ def test_monitoring_sensor_asks_for_exactly_the_new_or_changed_month(landing: La
     back = tick("monitoring_landing_sensor", instance, changed.cursor)
     assert [r.partition_key for r in back.run_requests] == ["2023-01"]
     assert back.run_requests[0].run_key not in keys
+
+
+def test_the_cursor_keeps_each_files_stamp_and_drops_an_earlier_releases_entries(landing: Landing):
+    """The cursor of a tick holds each file's stamp and hash (readers.FileStamp); a cursor written by a
+    release that kept only size and mtime loses those entries (the files are read once more) but keeps
+    what it requested, so no run is asked for twice."""
+    import json
+
+    from dagster_project.ingest.readers import FileStamp
+
+    write_month(landing, "2023-01")
+    first = tick("monitoring_landing_sensor", dg.DagsterInstance.ephemeral(), None)
+    files = json.loads(first.cursor)["files"]
+    members = landing.month_dir("2023-01") / "members.csv"
+    stamp = FileStamp.of(members)
+    assert files["monitoring/2023-01/members.csv"] == [stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode,
+                                                       stamp.device, hashlib.sha256(members.read_bytes()).hexdigest()]
+
+    earlier = json.dumps({"files": {"monitoring/2023-01/members.csv": [stamp.size, stamp.mtime_ns, "ab" * 32]},
+                          "requested": {"2023-01": ["monitoring:2023-01:members=ab", 1.0]}})
+    cursor = orchestration_sensors.Cursor.load(earlier)
+    assert cursor.files == {} and cursor.requested == {"2023-01": ["monitoring:2023-01:members=ab", 1.0]}
 
 
 def test_monitoring_sensor_waits_for_both_files_and_for_the_copy_to_finish(landing: Landing,

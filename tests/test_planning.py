@@ -12,7 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.ingest.load_state import SERVING_STEP, record_state
+from dagster_project.ingest.load_state import SERVING_STEP, record_state, remember_file_hashes
+from dagster_project.ingest.readers import FileStamp, HashedFile
 from dagster_project.ingest.warehouse import connect
 from dagster_project.planning import HR, MARTS, MONITORING, RELIEF, WarehouseState, plan, read_state
 
@@ -171,3 +172,80 @@ def test_read_state_of_a_real_warehouse(tmp_path: Path) -> None:
     with connect(warehouse) as con:
         record_state(con, SERVING_STEP, f"2:{digest}")
     assert read_state(warehouse, wait=False).marts_outdated is None
+
+
+def _hashes_read(root: Path) -> tuple[list[str], object]:
+    """A ``sha256`` for ``plan`` that records which files it read."""
+    read: list[str] = []
+
+    def sha256(path: Path) -> str:
+        read.append(path.relative_to(root).as_posix())
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return read, sha256
+
+
+def test_a_file_whose_stamp_is_unchanged_is_not_read_again(landing: tuple[Path, WarehouseState]) -> None:
+    """What `zengshou run` keeps in meta.file_hashes (and a sensor in its cursor) is reused while the
+    file's stamp is the one recorded: month 60 reads month 60's files, not the 59 months before. A file
+    rewritten with another content of the same size, its mtime set back (`cp -p`, `rsync -a`), has
+    another ctime: it is read, and its month planned as the re-export it is."""
+    root, state = landing
+    first = plan(state, root, scope={MONITORING}, settle=SETTLE, now=NOW)
+    assert all(h.stamp == FileStamp.of(p) for p, h in first.hashed.items())
+    assert {p.relative_to(root).as_posix() for p in first.hashed} == {
+        "monitoring/2023-01/members.csv", "monitoring/2023-01/households.csv", "monitoring/2023-02/members.csv",
+        "monitoring/2023-02/households.csv", "monitoring/2023-03/members.csv"}
+
+    remembered = WarehouseState(state.loaded, file_hashes=first.hashed)
+    read, sha256 = _hashes_read(root)
+    again = plan(remembered, root, scope={MONITORING}, settle=SETTLE, now=NOW, sha256=sha256)
+    assert read == []
+    assert [(m.month, m.asset_keys) for m in again.months] == [("2023-01", [HOUSEHOLDS]), ("2023-03", [MEMBERS])]
+    assert again.up_to_date == ["2023-02"] and again.hashed == first.hashed
+
+    # 2023-02's households re-exported: "h 2023-02" → "h 2023-0X" (9 bytes both), the old mtime put back.
+    path = root / "monitoring/2023-02/households.csv"
+    before = FileStamp.of(path)
+    time.sleep(0.01)  # a later ctime, also on file systems that keep it in coarse steps
+    _write(root, "monitoring/2023-02/households.csv", b"h 2023-0X", mtime=OLD)
+    after = FileStamp.of(path)
+    assert (after.size, after.mtime_ns) == (before.size, before.mtime_ns) and after.ctime_ns != before.ctime_ns
+    read, sha256 = _hashes_read(root)
+    changed = plan(remembered, root, scope={MONITORING}, settle=SETTLE, now=NOW, sha256=sha256)
+    assert read == ["monitoring/2023-02/households.csv"]
+    assert [(m.month, m.asset_keys) for m in changed.months] == [
+        ("2023-01", [HOUSEHOLDS]), ("2023-02", [HOUSEHOLDS]), ("2023-03", [MEMBERS])]
+    assert changed.months[1].sha256 == (hashlib.sha256(b"h 2023-0X").hexdigest(),)
+
+
+def test_a_file_that_changes_while_it_is_read_is_not_remembered(landing: tuple[Path, WarehouseState]) -> None:
+    """Its hash is of the content read, but no stamp goes with it: the next plan reads it again."""
+    root, state = landing
+    target = root / "monitoring/2023-02/members.csv"
+
+    def sha256(path: Path) -> str:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if path == target:
+            path.write_bytes(b"m 2023-02 and more")  # the copy goes on while the planner reads
+        return digest
+
+    todo = plan(state, root, scope={MONITORING}, settle=SETTLE, now=NOW, sha256=sha256)
+    assert todo.hashed[target].stamp is None
+    assert todo.hashed[target].sha256 == hashlib.sha256(b"m 2023-02").hexdigest()
+    assert all(h.stamp is not None for p, h in todo.hashed.items() if p != target)
+
+
+def test_file_hashes_kept_in_the_warehouse(tmp_path: Path, landing: tuple[Path, WarehouseState]) -> None:
+    """remember_file_hashes replaces meta.file_hashes with a plan's hashes (without the unstamped ones);
+    read_state gives them back as the planner takes them."""
+    root, state = landing
+    todo = plan(state, root, scope={MONITORING, RELIEF}, settle=SETTLE, now=NOW)
+    unstamped = root / "monitoring/2023-01/members.csv"
+    kept = {p: h for p, h in todo.hashed.items() if p != unstamped}
+    warehouse = tmp_path / "wh" / "zengshou.duckdb"
+    with connect(warehouse) as con:
+        assert remember_file_hashes(con, {**kept, unstamped: HashedFile(None, "0" * 64)}) == 7
+    assert read_state(warehouse).file_hashes == kept
+    with connect(warehouse) as con:
+        assert remember_file_hashes(con, {}) == 0  # replaced, not added to
+    assert read_state(warehouse).file_hashes == {}

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_project.assets.load_results import BATCH_ACCEPTED, BATCH_ACCEPTED_DOC
 from dagster_project.ingest.batch_pipeline import load_landed_file
 from dagster_project.ingest.file_sources import RELIEF_PROJECTS, relief_files
-from dagster_project.ingest.load_state import loaded_shas
+from dagster_project.ingest.load_state import file_hashes, loaded_shas
 from dagster_project.planning import RELIEF, WarehouseState, plan
 from dagster_project.resources import LandingResource, WarehouseResource
 
@@ -38,7 +38,7 @@ def relief_projects(context: dg.AssetExecutionContext, config: ReliefLoadConfig,
         files = [f for f in candidates if f not in waiting]
     else:  # the one planner decides what is new or changed, as for the sensors and `zengshou run`
         with warehouse.connect() as con:
-            state = WarehouseState(loaded_shas(con))
+            state = WarehouseState(loaded_shas(con), file_hashes=file_hashes(con))
         todo = plan(state, landing.dir, scope={RELIEF}, settle=landing.settle_seconds)
         files = [ld.file for ld in todo.ledgers]
         waiting = [ld.file for ld in todo.ledgers_waiting]  # may still be being copied: a later run loads them

@@ -12,11 +12,22 @@ step when its build succeeded (``dbt``) and by the publishing step when the serv
 replaced (``serving``). Whenever the two differ — a run was killed during dbt, the disk filled, a
 transform failed — the next run or sensor tick rebuilds and republishes, instead of believing the
 marts are current because nothing new landed.
+
+``meta.file_hashes`` keeps the sha256 of every landed file under its stamp (readers.FileStamp), written
+by `zengshou run` at its end, so the next run's planner reads only files that are new or changed: the
+planner compares every landed file with its latest attempt, and reading years of exports each month
+would make month 60 cost far more than month 2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import astuple
+from pathlib import Path
+
 import duckdb
+
+from dagster_project.ingest.readers import FileStamp, HashedFile
 
 MARTS_STATE_DDL = """
 CREATE TABLE IF NOT EXISTS meta.marts_state (
@@ -26,6 +37,18 @@ CREATE TABLE IF NOT EXISTS meta.marts_state (
 );
 """
 DBT_STEP, SERVING_STEP = "dbt", "serving"
+FILE_HASHES_DDL = """
+CREATE TABLE IF NOT EXISTS meta.file_hashes (
+    file_path VARCHAR NOT NULL,     -- one row per path, as the planner lists it (landing dir + relative path)
+    size BIGINT NOT NULL,           -- the stamp (readers.FileStamp) the file had when it was read …
+    mtime_ns BIGINT NOT NULL,
+    ctime_ns BIGINT NOT NULL,
+    inode BIGINT NOT NULL,
+    device BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL,        -- … and its content's hash
+    recorded_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp()
+);
+"""
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -80,3 +103,30 @@ def marts_outdated(con: duckdb.DuckDBPyConnection) -> str | None:
     if served is None:
         return "the marts have not been built and published from this warehouse yet"
     return f"raw tables changed since the marts were last published (raw {current}, published from {served})"
+
+
+def file_hashes(con: duckdb.DuckDBPyConnection) -> dict[Path, HashedFile]:
+    """Every landed file's hash under the stamp it had (``meta.file_hashes``), by path."""
+    if not _has_table(con, "meta", "file_hashes"):
+        return {}
+    rows = con.execute("SELECT file_path, size, mtime_ns, ctime_ns, inode, device, sha256 FROM meta.file_hashes"
+                       ).fetchall()
+    return {Path(r[0]): HashedFile(FileStamp(*r[1:6]), r[6]) for r in rows}
+
+
+def remember_file_hashes(con: duckdb.DuckDBPyConnection, hashed: Mapping[Path, HashedFile]) -> int:
+    """Replace ``meta.file_hashes`` with ``hashed`` (a plan's files; those that changed while read have
+    no stamp and are left out, so they are read again). Returns the rows written."""
+    rows = [(str(path), *astuple(h.stamp), h.sha256) for path, h in sorted(hashed.items()) if h.stamp is not None]
+    con.execute(FILE_HASHES_DDL)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM meta.file_hashes")
+        if rows:
+            con.executemany("INSERT INTO meta.file_hashes (file_path, size, mtime_ns, ctime_ns, inode, device, sha256)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)

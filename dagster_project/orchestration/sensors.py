@@ -17,8 +17,8 @@ runs for the same content, the next request waits ``retry_delay(n)`` (1, 2, 4 �
 
 The sensors read ``meta`` under the shared warehouse lock without waiting: while a run writes, a tick
 just says so and looks again next time (DuckDB has one writer; a reader must never make a run fail).
-The sensor cursor only caches file hashes (path → size, mtime, sha256), so a tick does not re-read
-unchanged exports.
+The sensor cursor caches file hashes (path → the file's stamp and sha256, readers.hash_file), so a
+tick does not re-read unchanged exports, and remembers what it requested.
 
 No ``from __future__ import annotations`` here: Dagster inspects the context parameters' annotations.
 """
@@ -29,13 +29,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.assets.relief import RELIEF_KEY
-from dagster_project.ingest.readers import file_sha256
+from dagster_project.ingest.readers import FileStamp, HashedFile
 from dagster_project.ingest.warehouse_lock import WarehouseBusy
 from dagster_project.orchestration.jobs import MONITORING_JOB, REFRESH_JOB, TRANSFORM_JOB, WRITER_TAG
 from dagster_project.planning import MARTS, MONITORING, RELIEF, WarehouseState, plan, read_state
@@ -50,16 +50,9 @@ TRIGGER_TAG = "zengshou/trigger"
 # --------------------------------------------------------------------------------------------------
 # Cursor: file hashes seen, and what was requested
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Seen:
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
 @dataclass
 class Cursor:
-    files: dict[str, Seen] = field(default_factory=dict)
+    files: dict[str, HashedFile] = field(default_factory=dict)  # path in the landing dir → stamp and sha256
     # slot (a month, "relief", "marts") → [content requested, unix time of the request]
     requested: dict[str, list] = field(default_factory=dict)
 
@@ -69,32 +62,26 @@ class Cursor:
             return cls()
         try:
             data = json.loads(cursor)
-            return cls({k: Seen(*v) for k, v in data.get("files", {}).items()}, dict(data.get("requested", {})))
+            # [size, mtime_ns, ctime_ns, inode, device, sha256]; an entry of another shape (the cursors of
+            # releases that kept size and mtime only) is dropped: that file is read once more.
+            files = {k: HashedFile(FileStamp(*v[:5]), v[5]) for k, v in data.get("files", {}).items()
+                     if isinstance(v, list) and len(v) == 6}
+            return cls(files, dict(data.get("requested", {})))
         except (ValueError, TypeError, AttributeError):
             log.warning("unreadable sensor cursor: starting afresh")
             return cls()
 
     def dump(self) -> str:
-        return json.dumps({"files": {k: [s.size, s.mtime_ns, s.sha256] for k, s in sorted(self.files.items())},
-                           "requested": dict(sorted(self.requested.items()))}, separators=(",", ":"))
+        files = {k: [*astuple(h.stamp), h.sha256] for k, h in sorted(self.files.items()) if h.stamp is not None}
+        return json.dumps({"files": files, "requested": dict(sorted(self.requested.items()))}, separators=(",", ":"))
 
+    def known(self, landing_dir: Path) -> dict[Path, HashedFile]:
+        """The cached hashes as the planner takes them (``plan(known=…)``)."""
+        return {landing_dir / rel: h for rel, h in self.files.items()}
 
-def _fingerprint(path: Path, cached: Seen | None) -> Seen:
-    """size, mtime and sha256 of a file; the hash is reused while size and mtime are unchanged, so a
-    tick does not re-read hundreds of megabytes of unchanged exports."""
-    st = path.stat()
-    if cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns:
-        return cached
-    return Seen(st.st_size, st.st_mtime_ns, file_sha256(path))
-
-
-def _hasher(state: Cursor, landing_dir: Path):
-    """The planner's ``sha256``: through the cursor's cache, which it keeps up to date."""
-    def sha256(path: Path) -> str:
-        rel = path.relative_to(landing_dir).as_posix()
-        state.files[rel] = _fingerprint(path, state.files.get(rel))
-        return state.files[rel].sha256
-    return sha256
+    def remember(self, landing_dir: Path, hashed: Mapping[Path, HashedFile]) -> None:
+        """Keep the hashes a plan needed (read or reused) for the next tick."""
+        self.files.update({p.relative_to(landing_dir).as_posix(): h for p, h in hashed.items()})
 
 
 def _short(sha: str | None) -> str:
@@ -173,7 +160,8 @@ def monitoring_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[t
     state = Cursor.load(cursor)
     now = time.time()
     todo = plan(WarehouseState(loaded), landing_dir, scope={MONITORING}, settle=settle, now=now,
-                sha256=_hasher(state, landing_dir))
+                known=state.known(landing_dir))
+    state.remember(landing_dir, todo.hashed)
     notes = [*todo.skipped, *todo.problems, *todo.waiting]  # what is not loaded (a 2021-9 folder…), and why
     for month in todo.up_to_date:
         state.requested.pop(month, None)
@@ -205,7 +193,8 @@ def relief_requests(landing_dir: Path, cursor: str | None, loaded: Mapping[tuple
     state = Cursor.load(cursor)
     now = time.time()
     todo = plan(WarehouseState(loaded), landing_dir, scope={RELIEF}, settle=settle, now=now,
-                sha256=_hasher(state, landing_dir))
+                known=state.known(landing_dir))
+    state.remember(landing_dir, todo.hashed)
     if todo.ledgers_waiting:
         return [], state.dump(), ["relief: a ledger is still being written; looking again next tick",
                                   *todo.waiting]

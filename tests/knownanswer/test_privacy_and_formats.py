@@ -103,3 +103,23 @@ def test_person_keys_stable_across_loads(main_run: Published, mixed_run: Publish
         a = {r["k"] for r in query(main_run.warehouse, sql)}
         b = {r["k"] for r in query(mixed_run.warehouse, sql)}
         assert a and a == b, table
+
+
+def test_the_run_keeps_each_landed_files_hash_for_the_next(mixed_run: Published) -> None:
+    """meta.file_hashes after `zengshou run`: every landed export (CSV in three encodings, xlsx, the
+    ledgers) with the sha256 of its bytes and the stamp it has now (untouched since) — what the next run's
+    planner reuses instead of reading the file again (tests/test_planning.py)."""
+    import hashlib
+    import os
+
+    root = mixed_run.scenario.landing_dir
+    landed = sorted(p for p in [*root.glob("monitoring/*/*"), *root.glob("relief/*/*")] if p.is_file())
+    assert len(landed) == 10  # 4 months × members, households; 2 ledgers
+    want = {}
+    for p in landed:
+        st = os.stat(p)
+        want[str(p)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev,
+                        hashlib.sha256(p.read_bytes()).hexdigest())
+    rows = query(mixed_run.warehouse, "select file_path, size, mtime_ns, ctime_ns, inode, device, sha256 "
+                                      "from meta.file_hashes")
+    assert {r["file_path"]: tuple(list(r.values())[1:]) for r in rows} == want
