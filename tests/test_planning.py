@@ -75,14 +75,19 @@ def landing(tmp_path: Path) -> tuple[Path, WarehouseState]:
     return root, state
 
 
-def test_the_plan_of_a_landing_dir_worked_by_hand(landing: tuple[Path, WarehouseState]) -> None:
-    root, state = landing
-    hashed: list[str] = []
+def _hashes_read(root: Path) -> tuple[list[str], object]:
+    """A ``sha256`` for ``plan`` that records which files it read."""
+    read: list[str] = []
 
     def sha256(path: Path) -> str:
-        hashed.append(path.relative_to(root).as_posix())
+        read.append(path.relative_to(root).as_posix())
         return hashlib.sha256(path.read_bytes()).hexdigest()
+    return read, sha256
 
+
+def test_the_plan_of_a_landing_dir_worked_by_hand(landing: tuple[Path, WarehouseState]) -> None:
+    root, state = landing
+    hashed, sha256 = _hashes_read(root)
     todo = plan(state, root, settle=SETTLE, now=NOW, sha256=sha256)
 
     assert [(m.month, m.asset_keys, m.complete) for m in todo.months] == [
@@ -172,16 +177,6 @@ def test_read_state_of_a_real_warehouse(tmp_path: Path) -> None:
     with connect(warehouse) as con:
         record_state(con, SERVING_STEP, f"2:{digest}")
     assert read_state(warehouse, wait=False).marts_outdated is None
-
-
-def _hashes_read(root: Path) -> tuple[list[str], object]:
-    """A ``sha256`` for ``plan`` that records which files it read."""
-    read: list[str] = []
-
-    def sha256(path: Path) -> str:
-        read.append(path.relative_to(root).as_posix())
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    return read, sha256
 
 
 def test_a_file_whose_stamp_is_unchanged_is_not_read_again(landing: tuple[Path, WarehouseState]) -> None:

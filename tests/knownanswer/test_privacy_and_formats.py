@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 
 import pytest
 
@@ -109,9 +111,6 @@ def test_the_run_keeps_each_landed_files_hash_for_the_next(mixed_run: Published)
     """meta.file_hashes after `zengshou run`: every landed export (CSV in three encodings, xlsx, the
     ledgers) with the sha256 of its bytes and the stamp it has now (untouched since) — what the next run's
     planner reuses instead of reading the file again (tests/test_planning.py)."""
-    import hashlib
-    import os
-
     root = mixed_run.scenario.landing_dir
     landed = sorted(p for p in [*root.glob("monitoring/*/*"), *root.glob("relief/*/*")] if p.is_file())
     assert len(landed) == 10  # 4 months × members, households; 2 ledgers
