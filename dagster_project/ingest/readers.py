@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import re
 import tempfile
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
 
 from dagster_project.source_shapes import EXCEL_NUMERIC_ID, ID_NUMBER_COLUMNS, canonical_map, normalise_header
 
@@ -192,10 +193,20 @@ def _best_header_row(rows: list[list[str]], lookup: dict[str, str]) -> int:
     return scores.index(max(scores)) if scores and max(scores) > 0 else 0
 
 
+def _text_column(values: tuple[object, ...]) -> pa.Array:
+    """One sheet column -> Arrow text. Most columns are text cells only (an empty cell is ""), which
+    Arrow takes as they are; a column holding numbers or dates goes through ``_cell_text`` cell by cell."""
+    if all(type(v) is str for v in values):
+        return pa.array(values, pa.string())
+    return pa.array([_cell_text(v) for v in values], pa.string())
+
+
 def _load_sheet(con: duckdb.DuckDBPyConnection, path: Path, staging: str,
                 lookup: dict[str, str]) -> tuple[list[str], int]:
     """xlsx / xlsm / xls (calamine reads the old BIFF format too) -> staging columns c0..cN.
-    Returns (headers as exported, 1-based sheet row of the header)."""
+    Returns (headers as exported, 1-based sheet row of the header). Built column by column into Arrow:
+    a county's households sheet (92k rows) cell by cell through pandas took ≈ 2 s on top of calamine's
+    own parse."""
     from python_calamine import CalamineWorkbook
 
     kind = path.suffix.lower().lstrip(".")
@@ -207,24 +218,24 @@ def _load_sheet(con: duckdb.DuckDBPyConnection, path: Path, staging: str,
         raise UnreadableFile(f"{path.name}: the workbook's first sheet is empty")
     at = _best_header_row([[_cell_text(v) or "" for v in r] for r in rows[:HEADER_SCAN_ROWS]], lookup)
     header = [_cell_text(h) or "" for h in rows[at]]
+    body = rows[at + 1:]
+    columns = list(itertools.zip_longest(*body, fillvalue=None))[:len(header)] if body else []
+    columns += [(None,) * len(body)] * (len(header) - len(columns))
     id_cols = {i for i, h in enumerate(header) if lookup.get(normalise_header(h)) in ID_NUMBER_COLUMNS}
-    body, numeric_id = [], []
-    for r in rows[at + 1:]:
-        cells = [_cell_text(v) for v in r]
-        damaged = False
-        for i in id_cols:
-            if i < len(r) and _is_number_cell(r[i]):
-                cells[i], damaged = _number_as_excel_shows(r[i]), True
-        body.append(cells)
-        numeric_id.append(damaged)
-    names = [f"c{i}" for i in range(len(header))]
-    frame = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(
-        {n: pd.Series([], dtype=object) for n in names})
-    frame[EXCEL_NUMERIC_ID] = pd.Series(numeric_id, dtype=bool)
+    numeric_id = [False] * len(body)
+    for i in id_cols:
+        if all(type(v) is str for v in columns[i]):
+            continue
+        cells = list(columns[i])
+        for row, value in enumerate(cells):
+            if _is_number_cell(value):
+                cells[row], numeric_id[row] = _number_as_excel_shows(value), True
+        columns[i] = tuple(cells)
+    frame = pa.table({**{f"c{i}": _text_column(col) for i, col in enumerate(columns)},
+                      EXCEL_NUMERIC_ID: pa.array(numeric_id, pa.bool_())})
     con.register("_sheet_frame", frame)
     try:
-        casts = ", ".join([*(f"CAST({n} AS VARCHAR) AS {n}" for n in names), EXCEL_NUMERIC_ID])
-        con.execute(f"CREATE OR REPLACE TABLE {staging} AS SELECT {casts} FROM _sheet_frame")
+        con.execute(f"CREATE OR REPLACE TABLE {staging} AS SELECT * FROM _sheet_frame")
     finally:
         con.unregister("_sheet_frame")
     return header, at + 1
