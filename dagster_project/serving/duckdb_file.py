@@ -142,6 +142,29 @@ def _standby_usable(standby: Changes | None, catalog: str, path: Path) -> bool:
             and standby.mark is not None and file_mark(path) == standby.mark and not _wal(path).exists())
 
 
+def _rows_of(con: duckdb.DuckDBPyConnection, tables: list[MartTable], months: tuple[dt.date, ...]) -> int:
+    """Rows a months publish of ``months`` writes: the months' rows of the partitioned marts (counted in
+    the warehouse) and every row of the marts without months."""
+    total = 0
+    for t in tables:
+        if not t.partition:
+            total += t.rows
+        elif (where := partition_filter(t.partition, months)) is not None:
+            total += int(con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{_q(t.name)} WHERE {where}").fetchone()[0])
+    return total
+
+
+def _standby_pays(con: duckdb.DuckDBPyConnection, tables: list[MartTable], standby: Changes,
+                  changes: Changes) -> bool:
+    """Is editing the standby worth it? It also takes the months of the build before, so it writes more
+    rows than the publish needs; it is used while that extra is at most what the publish writes anyway
+    (in the steady state, one earlier month of the month marts). After a build that rebuilt many months
+    (a first history, a back-dated correction) the extra would outgrow copying the file: copy instead."""
+    assert standby.months is not None and changes.months is not None
+    anyway = _rows_of(con, tables, changes.months)
+    return _rows_of(con, tables, standby.months) - anyway <= anyway
+
+
 def _swap_in(tmp: Path, target: Path, standby_path: Path) -> bool:
     """Rename ``tmp`` over ``target``, keeping the file it replaces as the standby (a hard link taken
     first, so the live name never points at nothing). Returns whether a previous file was kept."""
@@ -303,7 +326,8 @@ def publish_serving_file(warehouse: Path, target: Path | None = None, changes: C
         catalog = catalog_digest(catalog_parts(tables))
         reason = whole_reason(changes, catalog, file_mark(target))
         months = None if reason is not None or changes is None else changes.months
-        if reason is None and _standby_usable(standby, catalog, standby_path):
+        if (reason is None and _standby_usable(standby, catalog, standby_path)
+                and _standby_pays(con, tables, standby, changes)):
             assert standby is not None
             with contextlib.suppress(FileNotFoundError):   # taken meanwhile by another publish
                 os.replace(standby_path, tmp)   # the standby becomes the file being edited

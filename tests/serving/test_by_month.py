@@ -362,7 +362,8 @@ def _two_publishes(history: Path) -> Path:
     return history.parent / "zengshou_serving.duckdb"
 
 
-def _same_as_whole(history: Path, served: Path) -> None:
+def _same_as_whole(history: Path, served: Path,
+                   scorecard: list[tuple] = [(MAY, 6, 3.0), (JUNE, 11, 7.8814)]) -> None:  # noqa: B006
     whole = publish_serving_file(history, history.parent / "whole" / "serving.duckdb")
     con = duckdb.connect(str(served), read_only=True)
     try:
@@ -372,7 +373,7 @@ def _same_as_whole(history: Path, served: Path) -> None:
                 assert con.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.marts.{table}"
                                    f" EXCEPT ALL SELECT * FROM {b}.marts.{table})").fetchone()[0] == 0, (table, a)
         assert con.execute("SELECT as_of_month, count(*), round(sum(actual_value), 4) FROM marts.kpi_scorecard"
-                           " GROUP BY 1 ORDER BY 1").fetchall() == [(MAY, 6, 3.0), (JUNE, 11, 7.8814)]
+                           " GROUP BY 1 ORDER BY 1").fetchall() == scorecard
     finally:
         con.close()
 
@@ -431,6 +432,29 @@ def test_reader_holding_the_standby_keeps_it_and_the_publish_copies(history: Pat
         if reader.poll() is None:
             reader.kill()
     _same_as_whole(history, served.path)
+    assert _recorded_standby(history) == (2, "months")
+
+
+def test_standby_far_behind_is_not_used(history: Path) -> None:
+    """The standby also takes the months of the build before; when that build rebuilt many rows (here
+    30 scorecard rows of 2023-04 and the 6 of 2023-05, against the 27 rows a publish of 2023-06 writes
+    anyway: its 11 scorecard rows, the 2023 facts 4 + 2, the marts without months 4 + 6), the publish
+    copies the live file instead of rewriting them."""
+    april = dt.date(2023, 4, 1)
+    publish_file(history)
+    con = duckdb.connect(str(history))
+    con.executemany("INSERT INTO marts.kpi_scorecard VALUES ('2023-04-01', 2023, ?, ?, ?, ?, 0.3, 30, 100, 1.0,"
+                    " '>=', 'not_met')", [(level, code, name, f"kpi_{i}") for i in range(5)
+                                          for code, level, name, *_ in REGIONS])
+    con.close()
+    record_build(history, "run-2", [april, MAY])
+    publish_file(history)
+    rebuild_june(history)
+    record_build(history, "run-3", [JUNE])
+    served = publish_file(history)
+    assert (served.mode, served.copy, served.months) == ("months", "copy", (JUNE,))
+    assert sum(served.rows_written.values()) == 27
+    _same_as_whole(history, served.path, [(april, 30, 9.0), (MAY, 6, 2.4), (JUNE, 11, 7.8814)])
     assert _recorded_standby(history) == (2, "months")
 
 
