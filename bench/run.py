@@ -46,9 +46,7 @@ if str(REPO) not in sys.path:
 
 from bench.instrument import categorise  # noqa: E402
 from bench.procmem import run_sampled  # noqa: E402
-from dagster_project.assets.serving import serving_file_target  # noqa: E402
-from dagster_project.serving.changes import standby_target  # noqa: E402
-from dagster_project.serving.duckdb_file import file_mark, serving_file_path, standby_file_path  # noqa: E402
+from dagster_project.serving.duckdb_file import serving_file_path  # noqa: E402
 
 GIB = 1024 ** 3
 SALT = "bench-salt-not-for-production"
@@ -285,12 +283,8 @@ def run_history(code: Path, work: Path, full: Path, n: int, repeat: int, first: 
     # link: a publish recognises the file it left by inode, size and mtime (serving.duckdb_file.file_mark)
     # and replaces it by renaming a new file over it, so the kept link is never written. A copy, or the
     # file the trial before wrote, would make every trial publish all marts whole.
-    # The standby beside it (the file the publish before replaced) is edited in place by the next
-    # publish, so each trial gets a copy of the base's; a copy is another inode, so the warehouse about to
-    # run records the copy's mark for it — what its publish would have recorded had it left this file.
     serving = serving_file_path(base)
     base_serving = hist / "base-serving.duckdb"
-    standby, base_standby = standby_file_path(serving), hist / "base-standby.duckdb"
 
     def link(src: Path, dst: Path) -> None:
         remove_db(dst)
@@ -299,24 +293,9 @@ def run_history(code: Path, work: Path, full: Path, n: int, repeat: int, first: 
 
     def keep_serving() -> None:
         link(serving, base_serving)
-        remove_db(base_standby)
-        if standby.exists():
-            shutil.copyfile(standby, base_standby)
 
-    def restore_serving(warehouse: Path) -> None:
-        import duckdb
-
+    def restore_serving() -> None:
         link(base_serving, serving)
-        remove_db(standby)
-        if not base_standby.exists():
-            return
-        shutil.copyfile(base_standby, standby)
-        con = duckdb.connect(str(warehouse))
-        try:
-            con.execute("UPDATE meta.serving_applied SET mark = ? WHERE target = ?",
-                        [file_mark(standby), standby_target(serving_file_target(serving.resolve()))])
-        finally:
-            con.close()
 
     def upto(k: int) -> list[str]:  # the monitoring months of the landing dir whose new month is month k
         return months[:first + k - 1]
@@ -332,21 +311,15 @@ def run_history(code: Path, work: Path, full: Path, n: int, repeat: int, first: 
     out: dict = {"months": months, "runs": {}}
     for k in sorted({2, n}):  # n == 2 (the CI smoke) measures month 2 once
         if k > 3:
-            # history up to month k-1 (not measured): continue from the month-2 warehouse; months 3..k-2 in
-            # one run, month k-1 in a run of its own, as every month arrives in production — so the
-            # serving file's standby is one publish behind, as it is month after month, and not the
-            # file of month 2 (whose publish would have to take every month since: it would copy).
-            for last, tag in ((k - 2, "hbuild"), (k - 1, "hbuild-last")):
-                if last < 3:
-                    continue
-                log(f"(d) history: months {3 if tag == 'hbuild' else last}..{last} (not measured)")
-                restore_serving(base)
-                run_pipeline(code, hist, history_landing(full, landing, upto(last)), base, tag)
-                keep_serving()
+            # history up to month k-1 (not measured): continue from the month-2 warehouse
+            log(f"(d) history: months 3..{k - 1} (not measured)")
+            restore_serving()
+            run_pipeline(code, hist, history_landing(full, landing, upto(k - 1)), base, "hbuild")
+            keep_serving()
         runs = []
         for i in range(repeat):
             copy(base, trial)
-            restore_serving(trial)
+            restore_serving()
             log(f"(d) month {k} ({upto(k)[-1]}), run {i + 1}/{repeat}")
             runs.append(run_pipeline(code, hist, history_landing(full, landing, upto(k)), trial, f"m{k}-{i}"))
         out["runs"][k] = runs

@@ -14,13 +14,7 @@ from dagster_project.ingest.load_state import DBT_STEP, SERVING_STEP, record_sta
 from dagster_project.marts import mart_asset_keys
 from dagster_project.resources import PublishingResource, WarehouseResource
 from dagster_project.serving import publish_postgres, publish_serving_file, serving_file_path
-from dagster_project.serving.changes import (
-    month_labels,
-    pending_changes,
-    record_applied,
-    record_standby,
-    standby_changes,
-)
+from dagster_project.serving.changes import month_labels, pending_changes, record_applied
 from dagster_project.serving.postgres import safe_url
 
 SERVING_GROUP = "serving"
@@ -85,12 +79,9 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     pg_key = postgres_target(publishing.bi_db_url, publishing.role_prefix) if publishing.bi_db_url else None
     with warehouse.connect() as con:
         file_changes = pending_changes(con, file_key)
-        standby = standby_changes(con, file_key)
         pg_changes = pending_changes(con, pg_key) if pg_key else None
-    served = publish_serving_file(warehouse.file, file_path, file_changes, memory_limit=warehouse.memory_limit,
-                                  standby=standby)
+    served = publish_serving_file(warehouse.file, file_path, file_changes, memory_limit=warehouse.memory_limit)
     with warehouse.connect() as con:   # at once: the file is replaced, whatever PostgreSQL does next
-        record_standby(con, file_key, served.kept_previous)
         record_applied(con, file_key, build_no=file_changes.build_no, catalog=served.catalog, mark=served.mark,
                        mode=served.mode, months=served.months, rows_written=sum(served.rows_written.values()),
                        run_id=context.run.run_id)

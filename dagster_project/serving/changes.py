@@ -18,12 +18,6 @@ otherwise (correctness first; a whole publish is what every publish did before):
   - the target still carries the mark the last publish left (nobody replaced the file or republished
     the database from elsewhere).
 
-The serving file also keeps the file its previous publish replaced as a *standby* (serving/duckdb_file.py),
-recorded under ``standby_target(target)`` with the record that file had as the target. The next publish
-edits the standby instead of copying the live file when every build after the one the standby holds
-recorded its months (``standby_changes``: their union is what it takes), its catalog is the current
-one, and it still carries its mark.
-
 Marts partitioned by month (``as_of_month``) replace those months' rows; the facts partitioned by year
 (``year``: the latest snapshot of each year) replace the years of those months; marts without either
 are small and are replaced whole.
@@ -124,50 +118,6 @@ def pending_changes(con: duckdb.DuckDBPyConnection, target: str) -> Changes:
     return Changes(months, reason, latest, catalog if months is not None else None, mark)
 
 
-def standby_target(target: str) -> str:
-    """The key of a serving file's standby (the file its previous publish replaced) in meta.serving_applied."""
-    return f"standby:{target}"
-
-
-def standby_changes(con: duckdb.DuckDBPyConnection, target: str) -> Changes:
-    """What the standby of ``target`` must take to hold the latest build: the union of the months of
-    every build after the one it holds, when each of them recorded its months; everything (the standby
-    is of no use) otherwise. Read from meta, nothing written."""
-    if not (_has(con, "meta", "marts_builds") and _has(con, "meta", "serving_applied")):
-        return everything("no standby file is recorded")
-    latest = con.execute("SELECT max(build_no) FROM meta.marts_builds").fetchone()[0]
-    record = con.execute("SELECT build_no, catalog, mark FROM meta.serving_applied WHERE target = ?",
-                         [standby_target(target)]).fetchone()
-    if latest is None or record is None or record[0] is None:
-        return everything("no standby file is recorded", latest)
-    taken, catalog, mark = record
-    if taken > latest:
-        return everything(f"the standby took build {taken}, later than the latest recorded ({latest})", latest)
-    months: set[dt.date] = set()
-    for run_id, whole in con.execute("SELECT run_id, whole FROM meta.marts_builds WHERE build_no > ?"
-                                     " ORDER BY build_no", [taken]).fetchall():
-        built, reason = _build_months(con, run_id, whole)
-        if built is None:
-            return everything(reason, latest)
-        months.update(built)
-    return Changes(tuple(sorted(months)), f"the standby file took build {taken}; builds {taken + 1}–{latest} "
-                   f"rebuilt {', '.join(f'{m:%Y-%m}' for m in sorted(months)) or 'no snapshot month'}",
-                   latest, catalog, mark)
-
-
-def record_standby(con: duckdb.DuckDBPyConnection, target: str, kept_previous: bool) -> None:
-    """After a publish of the serving file ``target``, before its own record is replaced: the file the
-    publish replaced is now the standby (``kept_previous``), and carries the record it had as the
-    target; otherwise there is no standby to record."""
-    con.execute(APPLIED_DDL)
-    key = standby_target(target)
-    con.execute("DELETE FROM meta.serving_applied WHERE target = ?", [key])
-    if kept_previous:
-        columns = "build_no, catalog, mark, mode, months, rows_written, run_id, applied_at"
-        con.execute(f"INSERT INTO meta.serving_applied (target, {columns}) SELECT ?, {columns}"
-                    " FROM meta.serving_applied WHERE target = ?", [key, target])
-
-
 def run_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> Changes:
     """The months the dbt build of Dagster run ``run_id`` rebuilt (what its GE checks validate);
     everything when the run built nothing recorded (a check run on its own) or a subset."""
@@ -201,8 +151,8 @@ def published_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[
     if not _has(con, "meta", "serving_applied"):
         return []
     return [tuple(r) for r in con.execute(
-        "SELECT target, mode, months, rows_written FROM meta.serving_applied WHERE run_id = ?"
-        " AND NOT starts_with(target, 'standby:') ORDER BY target DESC", [run_id]).fetchall()]
+        "SELECT target, mode, months, rows_written FROM meta.serving_applied WHERE run_id = ? ORDER BY target DESC",
+        [run_id]).fetchall()]
 
 
 def whole_reason(changes: Changes | None, catalog: str, mark: str | None) -> str | None:

@@ -24,16 +24,6 @@ never edited — the copy is edited and renamed over it, as in a whole publish. 
 still much cheaper than re-reading and re-compressing every year's person-level rows from the
 warehouse. Any doubt (no previous file, another file in its place, a mart's columns or types changed,
 a missed or everything build) publishes whole, and the result is the same file content either way.
-
-The standby (issue 12: month 60 costs what month 2 costs): the copy grows with the file — every year of
-person-level facts — while the months a build changes do not. So a publish keeps the file it replaces,
-hard-linked under ``.<name>.standby`` beside the serving file, and the next publish edits that file
-instead of a copy: it is one publish behind, so it takes the months of both builds since it was live
-(changes.standby_changes), then is renamed over the live name, and the file it replaces becomes the next
-standby. Nothing is copied. It is used only when it is exactly what its record says (its mark, no WAL
-beside it, the catalog unchanged, every build since recorded its months) and no reader still holds it
-(a BI connection opened before the last publish: DuckDB then refuses to open it for writing); otherwise
-the publish copies the live file as before. The cost is disk: the serving file is kept twice.
 """
 
 from __future__ import annotations
@@ -90,8 +80,7 @@ class ServingFilePublish:
     rows_written: dict[str, int] = field(default_factory=dict)   # mart -> rows inserted
     rows_deleted: dict[str, int] = field(default_factory=dict)   # mart -> rows deleted (mode months)
     catalog: str = ""               # serving/changes.catalog_digest of the published tables
-    copy: str | None = None         # mode months: what the new file started from (standby | reflink | copy)
-    kept_previous: bool = False     # the replaced file is now the standby (changes.record_standby)
+    copy: str | None = None         # mode months: how the previous file was copied (reflink | copy)
 
     @property
     def mark(self) -> str | None:
@@ -124,63 +113,6 @@ def copy_file(source: Path, dest: Path) -> str:
                 raise
     shutil.copyfile(source, dest)   # sendfile(2) on Linux: kernel-side, sequential
     return "copy"
-
-
-def standby_file_path(target: Path) -> Path:
-    """Where the file the last publish replaced is kept for the next one (module docstring)."""
-    return target.with_name(f".{target.name}.standby")
-
-
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
-
-
-def _standby_usable(standby: Changes | None, catalog: str, path: Path) -> bool:
-    """Is the standby file exactly what its record says, so that taking ``standby.months`` makes it the
-    latest build? (A WAL beside it means a publish was killed while editing it: its content is unknown.)"""
-    return (standby is not None and standby.months is not None and standby.catalog == catalog
-            and standby.mark is not None and file_mark(path) == standby.mark and not _wal(path).exists())
-
-
-def _rows_of(con: duckdb.DuckDBPyConnection, tables: list[MartTable], months: tuple[dt.date, ...]) -> int:
-    """Rows a months publish of ``months`` writes: the months' rows of the partitioned marts (counted in
-    the warehouse) and every row of the marts without months."""
-    total = 0
-    for t in tables:
-        if not t.partition:
-            total += t.rows
-        elif (where := partition_filter(t.partition, months)) is not None:
-            total += int(con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{_q(t.name)} WHERE {where}").fetchone()[0])
-    return total
-
-
-def _standby_pays(con: duckdb.DuckDBPyConnection, tables: list[MartTable], standby: Changes,
-                  changes: Changes) -> bool:
-    """Is editing the standby worth it? It also takes the months of the build before, so it writes more
-    rows than the publish needs; it is used while that extra is at most what the publish writes anyway
-    (in the steady state, one earlier month of the month marts). After a build that rebuilt many months
-    (a first history, a back-dated correction) the extra would outgrow copying the file: copy instead."""
-    assert standby.months is not None and changes.months is not None
-    anyway = _rows_of(con, tables, changes.months)
-    return _rows_of(con, tables, standby.months) - anyway <= anyway
-
-
-def _swap_in(tmp: Path, target: Path, standby_path: Path) -> bool:
-    """Rename ``tmp`` over ``target``, keeping the file it replaces as the standby (a hard link taken
-    first, so the live name never points at nothing). Returns whether a previous file was kept."""
-    link = standby_path.with_name(f"{standby_path.name}.{os.getpid()}.{secrets.token_hex(4)}.link")
-    try:
-        os.link(target, link)
-        kept = True
-    except OSError:     # no previous file (first publish), or a filesystem without hard links
-        kept = False
-    os.replace(tmp, target)
-    _wal(standby_path).unlink(missing_ok=True)
-    if kept:
-        os.replace(link, standby_path)
-    else:
-        standby_path.unlink(missing_ok=True)
-    return kept
 
 
 def serving_file_path(warehouse: Path, configured: Path | None = None) -> Path:
@@ -281,10 +213,9 @@ def _alive(pid: int) -> bool:
 
 
 def remove_leftovers(target: Path) -> list[Path]:
-    """Remove what publishes killed mid-way left beside ``target`` — their file being built (each as large
-    as the serving file), its WAL, a link to the next standby — when the process that made it is gone.
-    Returns what was removed."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:standby\.)?(\d+)\.[0-9a-f]{{8}}\.(?:tmp|tmp\.wal|link)")
+    """Remove what publishes killed mid-way left beside ``target`` — the file being built (as large as
+    the serving file) and its WAL — when the process that made it is gone. Returns what was removed."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp(?:\.wal)?")
     removed = []
     for path in target.parent.glob(f".{glob.escape(target.name)}.*"):
         if (m := pattern.fullmatch(path.name)) and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
@@ -293,26 +224,14 @@ def remove_leftovers(target: Path) -> list[Path]:
     return removed
 
 
-def _start_from_copy(target: Path, tmp: Path) -> tuple[str | None, str | None]:
-    """(how the live file was copied to ``tmp``, None) or (None, why it could not be)."""
-    try:
-        return copy_file(target, tmp), None
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        return None, f"the serving file could not be copied ({exc})"
-
-
 def publish_serving_file(warehouse: Path, target: Path | None = None, changes: Changes | None = None,
-                         memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
-                         standby: Changes | None = None) -> ServingFilePublish:
+                         memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> ServingFilePublish:
     """Copy the marts of ``warehouse`` into the serving file and swap it in atomically: only the months
-    of ``changes`` when that is exact (module docstring), else every mart whole (``changes`` None: whole).
-    ``standby`` (changes.standby_changes) is what the standby file must take; None: it is not used."""
+    of ``changes`` when that is exact (module docstring), else every mart whole (``changes`` None: whole)."""
     started = time.monotonic()
     target = target or serving_file_path(warehouse)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    standby_path = standby_file_path(target)
     remove_leftovers(target)
     con = connect_warehouse(warehouse, memory_limit=memory_limit)
     copied = None
@@ -325,26 +244,13 @@ def publish_serving_file(warehouse: Path, target: Path | None = None, changes: C
         withheld = tuple(t.name for t in marts if t.restricted)
         catalog = catalog_digest(catalog_parts(tables))
         reason = whole_reason(changes, catalog, file_mark(target))
-        months = None if reason is not None or changes is None else changes.months
-        if (reason is None and _standby_usable(standby, catalog, standby_path)
-                and _standby_pays(con, tables, standby, changes)):
-            assert standby is not None
-            with contextlib.suppress(FileNotFoundError):   # taken meanwhile by another publish
-                os.replace(standby_path, tmp)   # the standby becomes the file being edited
-                copied, months = "standby", standby.months
-        if reason is None and copied is None:
-            copied, reason = _start_from_copy(target, tmp)
-        try:
-            con.execute(f"ATTACH {_lit(str(tmp))} AS serving_next (READ_WRITE)")
-        except duckdb.Error:
-            if copied != "standby":
-                raise
-            # A reader still holds the standby (it opened it before the last publish): leave it that
-            # inode, and start from a copy of the live file.
-            tmp.unlink()
-            copied, reason = _start_from_copy(target, tmp)
-            months = changes.months if reason is None and changes is not None else None
-            con.execute(f"ATTACH {_lit(str(tmp))} AS serving_next (READ_WRITE)")
+        if reason is None:
+            try:
+                copied = copy_file(target, tmp)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                reason = f"the serving file could not be copied ({exc})"
+        con.execute(f"ATTACH {_lit(str(tmp))} AS serving_next (READ_WRITE)")
         try:
             # Work inside the new file, so the views it stores name its own schemas, not the warehouse's.
             warehouse_db = con.execute("SELECT current_database()").fetchone()[0]
@@ -355,8 +261,8 @@ def publish_serving_file(warehouse: Path, target: Path | None = None, changes: C
                 con.execute(f"ATTACH {_lit(str(tmp))} AS serving_next (READ_WRITE)")
             con.execute("USE serving_next")
             if reason is None:
-                assert months is not None
-                written, deleted = _replace_months(con, warehouse_db, tables, months)
+                assert changes is not None and changes.months is not None
+                written, deleted = _replace_months(con, warehouse_db, tables, changes.months)
             else:
                 written = _create_all(con, warehouse_db, tables)
             con.execute("USE " + _q(warehouse_db))
@@ -374,18 +280,16 @@ def publish_serving_file(warehouse: Path, target: Path | None = None, changes: C
     con.close()
     with open(tmp, "rb") as f:  # the bytes are on disk before the name points at them
         os.fsync(f.fileno())
-    kept = _swap_in(tmp, target, standby_path)
-    with contextlib.suppress(OSError):  # make the renames themselves durable
+    os.replace(tmp, target)
+    with contextlib.suppress(OSError):  # make the rename itself durable
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    months = None if reason is not None else months
+    months = None if reason is not None or changes is None else changes.months
     return ServingFilePublish(target, {t.name: t.rows for t in tables}, target.stat().st_size,
                               time.monotonic() - started, withheld,
                               mode=MODE_WHOLE if months is None else MODE_MONTHS, months=months,
-                              reason=(reason if reason is not None else standby.reason if copied == "standby"
-                                      and standby is not None else changes.reason if changes else ""),
-                              rows_written=written, rows_deleted=deleted, catalog=catalog, copy=copied,
-                              kept_previous=kept)
+                              reason=reason if reason is not None else changes.reason if changes else "",
+                              rows_written=written, rows_deleted=deleted, catalog=catalog, copy=copied)

@@ -35,14 +35,7 @@ from dagster_project.assets.ge_checks import ge_suite_check, validation_scope
 from dagster_project.assets.serving import postgres_target, serving_file_target
 from dagster_project.serving import postgres as pg_publish
 from dagster_project.serving import publish_postgres, publish_serving_file
-from dagster_project.serving.changes import (
-    Changes,
-    pending_changes,
-    record_applied,
-    record_standby,
-    run_changes,
-    standby_changes,
-)
+from dagster_project.serving.changes import Changes, pending_changes, record_applied, run_changes
 from tests.serving.conftest import REGIONS, BiDatabase
 from tests.serving.test_serving_file import READER
 
@@ -135,13 +128,11 @@ def publish_file(warehouse: Path, target: Path | None = None, *, changes: Change
     con = duckdb.connect(str(warehouse))
     try:
         changes = changes or pending_changes(con, key)
-        standby = standby_changes(con, key)
     finally:
         con.close()
-    served = publish_serving_file(warehouse, target, changes, standby=standby)
+    served = publish_serving_file(warehouse, target, changes)
     con = duckdb.connect(str(warehouse))
     try:
-        record_standby(con, key, served.kept_previous)
         record_applied(con, key, build_no=changes.build_no, catalog=served.catalog, mark=served.mark,
                        mode=served.mode, months=served.months, rows_written=sum(served.rows_written.values()))
     finally:
@@ -197,9 +188,7 @@ def test_months_publish_writes_only_the_changed_months_and_equals_a_whole_publis
     assert sum(served.rows_written.values()) == 27
     assert served.tables == {"dim_region": 6, "fct_employment_duration": 6, "fct_income_growth": 3,
                              "fct_relief_wage_ratio": 4, "kpi_scorecard": 17}
-    # The file the publish replaced is kept as the standby (the next publish edits it instead of a copy).
-    assert sorted(p.name for p in history.parent.iterdir()) == [
-        ".zengshou_serving.duckdb.standby", "zengshou.duckdb", "zengshou_serving.duckdb"]
+    assert sorted(p.name for p in history.parent.iterdir()) == ["zengshou.duckdb", "zengshou_serving.duckdb"]
 
     # The same warehouse published whole into another file: the same content, table for table.
     whole = publish_serving_file(history, history.parent / "whole" / "serving.duckdb")
@@ -327,172 +316,16 @@ def test_reader_holding_the_file_keeps_its_snapshot_during_a_months_publish(hist
             reader.kill()
 
 
-# ---------------------------------------------------------------------------------------------------
-# the standby: the file the last publish replaced, edited by the next publish instead of a copy
-#
-# State 3 (``rebuild_may``, build 3 rebuilt 2023-05 only): the six 2023-05 scorecard rows 0.4 -> 0.5.
-# The standby holds state 1 (the file of the first publish), so the third publish takes the months of
-# builds 2 and 3: it deletes 2023-05 (6) + 2023-06 (12) scorecard rows, the 2023 facts (3 + 2), and the
-# marts without months (3 + 6) = 32 rows, and writes 6 + 11, 4 + 2, 4 + 6 = 33.
-
-STANDBY = ".zengshou_serving.duckdb.standby"
-STANDBY_WRITTEN = {"dim_region": 6, "fct_employment_duration": 4, "fct_income_growth": 2,
-                   "fct_relief_wage_ratio": 4, "kpi_scorecard": 17}
-STANDBY_DELETED = {"dim_region": 6, "fct_employment_duration": 3, "fct_income_growth": 2,
-                   "fct_relief_wage_ratio": 3, "kpi_scorecard": 18}
-
-
-def rebuild_may(path: Path) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("UPDATE marts.kpi_scorecard SET actual_value = 0.5 WHERE as_of_month = '2023-05-01'")
-    finally:
-        con.close()
-
-
-def _two_publishes(history: Path) -> Path:
-    """Publishes of builds 1 and 2 (whole, then June from a copy), and build 3 (May) made: the live
-    file is build 2's, the standby build 1's."""
-    publish_file(history)
-    rebuild_june(history)
-    record_build(history, "run-2", [JUNE])
-    assert publish_file(history).copy in ("reflink", "copy")
-    rebuild_may(history)
-    record_build(history, "run-3", [MAY])
-    return history.parent / "zengshou_serving.duckdb"
-
-
-def _same_as_whole(history: Path, served: Path,
-                   scorecard: list[tuple] = [(MAY, 6, 3.0), (JUNE, 11, 7.8814)]) -> None:  # noqa: B006
-    whole = publish_serving_file(history, history.parent / "whole" / "serving.duckdb")
-    con = duckdb.connect(str(served), read_only=True)
-    try:
-        con.execute(f"ATTACH '{whole.path}' AS whole (READ_ONLY)")
-        for table in TABLES:
-            for a, b in (("zengshou_serving", "whole"), ("whole", "zengshou_serving")):
-                assert con.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.marts.{table}"
-                                   f" EXCEPT ALL SELECT * FROM {b}.marts.{table})").fetchone()[0] == 0, (table, a)
-        assert con.execute("SELECT as_of_month, count(*), round(sum(actual_value), 4) FROM marts.kpi_scorecard"
-                           " GROUP BY 1 ORDER BY 1").fetchall() == scorecard
-    finally:
-        con.close()
-
-
-def _recorded_standby(history: Path) -> tuple:
-    con = duckdb.connect(str(history), read_only=True)
-    try:
-        return con.execute("SELECT build_no, mode FROM meta.serving_applied WHERE starts_with(target, 'standby:')"
-                           ).fetchone()
-    finally:
-        con.close()
-
-
-def test_publish_edits_the_standby_instead_of_copying_and_equals_a_whole_publish(history: Path) -> None:
-    live = _two_publishes(history)
-    live_inode = live.stat().st_ino
-    standby_inode = (history.parent / STANDBY).stat().st_ino
-    assert _recorded_standby(history) == (1, "whole")
-    served = publish_file(history)
-    assert (served.mode, served.copy, served.months) == ("months", "standby", (MAY, JUNE))
-    assert "took build 1" in served.reason
-    assert served.rows_written == STANDBY_WRITTEN and served.rows_deleted == STANDBY_DELETED
-    # The standby became the live file, and the file it replaced is the next standby: nothing copied.
-    assert live.stat().st_ino == standby_inode
-    assert (history.parent / STANDBY).stat().st_ino == live_inode
-    assert _recorded_standby(history) == (2, "months")
-    _same_as_whole(history, live)
-    # Build 4 rebuilds June again: the standby (build 2's file) takes builds 3 and 4.
-    record_build(history, "run-4", [JUNE])
-    again = publish_file(history)
-    assert (again.copy, again.months) == ("standby", (MAY, JUNE)) and live.stat().st_ino == live_inode
-    _same_as_whole(history, live)
-
-
-def test_reader_holding_the_standby_keeps_it_and_the_publish_copies(history: Path) -> None:
-    """A BI connection opened before the last publish still reads the standby's inode: DuckDB refuses to
-    open it for writing, so the publish copies the live file; the reader keeps its snapshot."""
-    publish_file(history)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(history.parent / "zengshou_serving.duckdb")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        old = json.loads(reader.stdout.readline())
-        assert old[0] == 18                           # state 1: 6 + 12 scorecard rows
-        rebuild_june(history)
-        record_build(history, "run-2", [JUNE])
-        publish_file(history)                         # the reader's file is now the standby
-        rebuild_may(history)
-        record_build(history, "run-3", [MAY])
-        served = publish_file(history)
-        assert (served.mode, served.copy, served.months) == ("months", "copy", (MAY,))
-        reader.stdin.write("\n")
-        reader.stdin.flush()
-        assert json.loads(reader.stdout.readline()) == old
-        assert reader.wait(timeout=20) == 0, reader.stderr.read()
-    finally:
-        if reader.poll() is None:
-            reader.kill()
-    _same_as_whole(history, served.path)
-    assert _recorded_standby(history) == (2, "months")
-
-
-def test_standby_far_behind_is_not_used(history: Path) -> None:
-    """The standby also takes the months of the build before; when that build rebuilt many rows (here
-    30 scorecard rows of 2023-04 and the 6 of 2023-05, against the 27 rows a publish of 2023-06 writes
-    anyway: its 11 scorecard rows, the 2023 facts 4 + 2, the marts without months 4 + 6), the publish
-    copies the live file instead of rewriting them."""
-    april = dt.date(2023, 4, 1)
-    publish_file(history)
-    con = duckdb.connect(str(history))
-    con.executemany("INSERT INTO marts.kpi_scorecard VALUES ('2023-04-01', 2023, ?, ?, ?, ?, 0.3, 30, 100, 1.0,"
-                    " '>=', 'not_met')", [(level, code, name, f"kpi_{i}") for i in range(5)
-                                          for code, level, name, *_ in REGIONS])
-    con.close()
-    record_build(history, "run-2", [april, MAY])
-    publish_file(history)
-    rebuild_june(history)
-    record_build(history, "run-3", [JUNE])
-    served = publish_file(history)
-    assert (served.mode, served.copy, served.months) == ("months", "copy", (JUNE,))
-    assert sum(served.rows_written.values()) == 27
-    _same_as_whole(history, served.path, [(april, 30, 9.0), (MAY, 6, 2.4), (JUNE, 11, 7.8814)])
-    assert _recorded_standby(history) == (2, "months")
-
-
-def _edit_standby(history: Path) -> None:
-    con = duckdb.connect(str(history.parent / STANDBY))
-    con.execute("DELETE FROM marts.dim_region WHERE region_level = 'province'")
-    con.close()
-
-
-def _wal_beside_standby(history: Path) -> None:
-    """What a publish killed while editing the standby leaves: a WAL the file has not taken."""
-    (history.parent / (STANDBY + ".wal")).write_bytes(b"\0" * 4096)
-
-
-@pytest.mark.parametrize("between", [_edit_standby, _wal_beside_standby, lambda h: (h.parent / STANDBY).unlink(),
-                                     lambda h: _add_column(h)],
-                         ids=["standby edited", "WAL beside it", "standby gone", "columns changed"])
-def test_standby_not_exactly_as_recorded_is_not_used(history: Path, between) -> None:
-    _two_publishes(history)
-    between(history)
-    served = publish_file(history)
-    assert served.copy != "standby"
-    _same_as_whole(history, served.path)
-    assert not (history.parent / (STANDBY + ".wal")).exists()
-    assert (history.parent / STANDBY).exists() and _recorded_standby(history)[0] == 2
-
-
 def test_leftovers_of_a_killed_publish_are_removed(history: Path) -> None:
-    """A publish killed mid-way leaves its file being built (as large as the serving file), its WAL or
-    the link to the next standby: the next publish removes them when their process is gone, and leaves
-    those of a live process and every other file alone."""
+    """A publish killed mid-way leaves the file it was building (as large as the serving file) and its
+    WAL: the next publish removes them when their process is gone, and leaves those of a live process
+    and every other file alone."""
     publish_file(history)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     name = "zengshou_serving.duckdb"
-    gone = [f".{name}.{dead.pid}.0123abcd.tmp", f".{name}.{dead.pid}.0123abcd.tmp.wal",
-            f".{name}.standby.{dead.pid}.0123abcd.link"]
+    gone = [f".{name}.{dead.pid}.0123abcd.tmp", f".{name}.{dead.pid}.0123abcd.tmp.wal"]
     kept = [f".{name}.{alive.pid}.0123abcd.tmp", f".{name}.notes", f"{name}.{dead.pid}.0123abcd.tmp"]
     try:
         for leftover in gone + kept:
@@ -500,7 +333,7 @@ def test_leftovers_of_a_killed_publish_are_removed(history: Path) -> None:
         rebuild_june(history)
         record_build(history, "run-2", [JUNE])
         assert publish_file(history).mode == "months"
-        assert sorted(p.name for p in history.parent.iterdir()) == sorted([STANDBY, "zengshou.duckdb", name, *kept])
+        assert sorted(p.name for p in history.parent.iterdir()) == sorted(["zengshou.duckdb", name, *kept])
     finally:
         alive.kill()
         alive.wait()
@@ -635,12 +468,9 @@ def test_asset_reports_mode_months_and_rows_per_target(history: Path, bi_db: BiD
     assert meta["serving_file_rows_written_by_mart"] == meta["postgres_rows_written_by_mart"] == WRITTEN
     con = duckdb.connect(str(history), read_only=True)
     applied = con.execute("SELECT target LIKE 'postgres:%', build_no, mode, months, rows_written, run_id"
-                          " FROM meta.serving_applied WHERE NOT starts_with(target, 'standby:') ORDER BY 1").fetchall()
-    standby = con.execute("SELECT build_no, mode, months, rows_written FROM meta.serving_applied"
-                          " WHERE starts_with(target, 'standby:serving_file:')").fetchall()
+                          " FROM meta.serving_applied ORDER BY 1").fetchall()
     con.close()
     assert [r[:5] for r in applied] == [(False, 2, "months", "2023-06", 27), (True, 2, "months", "2023-06", 27)]
-    assert standby == [(1, "whole", None, 35)]     # the serving file the first publish left, kept
     # What `zengshou run` prints after the transform job (runner._published).
     from dagster_project.runner import _published
     from dagster_project.settings import load_settings

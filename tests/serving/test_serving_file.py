@@ -88,9 +88,7 @@ def test_reader_holding_the_file_open_neither_blocks_nor_sees_a_partial_publish(
     finally:
         if reader.poll() is None:
             reader.kill()
-    # No temporary file left; the file the reader held is kept as the next publish's standby.
-    assert sorted(p.name for p in warehouse.parent.iterdir()) == [
-        ".zengshou_serving.duckdb.standby", "zengshou.duckdb", "zengshou_serving.duckdb"]
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["zengshou.duckdb", "zengshou_serving.duckdb"]
 
 
 def test_personal_data_is_never_published(warehouse: Path) -> None:
