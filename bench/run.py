@@ -597,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         (work / f"part-{part}.json").write_text(json.dumps(results[part], indent=1, ensure_ascii=False, default=str))
         if part != "d":
             meta.update(finished=f"{dt.datetime.now(dt.UTC):%H:%M}", load_end=load_avg())
-            keys = ("landing", "landing_desc", "code", "repeat", "repeat_baseline", "started", "finished",
+            keys = ("machine", "landing", "landing_desc", "code", "repeat", "repeat_baseline", "started", "finished",
                     "load_start", "load_end")
             (work / "landing-meta.json").write_text(json.dumps({k: meta[k] for k in keys if k in meta}))
 
