@@ -123,3 +123,29 @@ def test_second_run_changes_nothing(demo: dict) -> None:
     con = _con(demo)
     assert con.execute("SELECT count(*) FROM meta.load_batches").fetchone()[0] == before
     assert con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall() == scorecard
+
+
+def test_archiving_loaded_exports_changes_nothing(demo: dict, tmp_path: Path) -> None:
+    """Years of monthly exports do not stay in the landing dir: an operator moves the loaded ones away.
+    A month whose files are gone is not a deletion: the next run finds nothing new, and the month keeps
+    its batch, its raw rows and its scorecard values (a re-export, not a removal, replaces a month)."""
+    landing = tmp_path / "landing"
+    shutil.copytree(demo["env"]["ZENGSHOU_LANDING_DIR"], landing)
+    oldest = min(p.name for p in (landing / "monitoring").iterdir())
+    shutil.rmtree(landing / "monitoring" / oldest)
+    con = _con(demo)
+    batches = con.execute("SELECT * FROM meta.load_batches ORDER BY ALL").fetchall()
+    month_rows = con.execute("SELECT count(*) FROM raw.monitoring_members WHERE strftime(as_of_month, '%Y-%m') = ?",
+                             [oldest]).fetchone()[0]
+    scorecard = con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall()
+    con.close()
+    assert month_rows > 0 and any(str(r[0]).startswith(oldest) for r in scorecard), "the month was never loaded"
+    run = subprocess.run([BIN / "zengshou", "run"], env={**demo["env"], "ZENGSHOU_LANDING_DIR": str(landing)},
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "nothing new" in run.stdout, run.stdout[-2000:]
+    con = _con(demo)
+    assert con.execute("SELECT * FROM meta.load_batches ORDER BY ALL").fetchall() == batches
+    assert con.execute("SELECT count(*) FROM raw.monitoring_members WHERE strftime(as_of_month, '%Y-%m') = ?",
+                       [oldest]).fetchone()[0] == month_rows
+    assert con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall() == scorecard
