@@ -2,7 +2,8 @@
 
 The scorecard must be complete (every KPI × region × snapshot), the January 2023 employment ratio must
 sit near the notice's 83.13% (the simulator is calibrated to it, and the pipeline must not distort it),
-a second run must change nothing, and no personal value may reach the marts.
+a second run must change nothing — nor one after the loaded exports of a month were moved away — and no
+personal value may reach the marts.
 """
 
 import shutil
