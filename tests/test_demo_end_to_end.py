@@ -126,6 +126,12 @@ def test_second_run_changes_nothing(demo: dict) -> None:
     assert con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall() == scorecard
 
 
+def _member_rows(con: duckdb.DuckDBPyConnection, month: str) -> int:
+    """Rows of raw.monitoring_members in snapshot ``month`` ('YYYY-MM')."""
+    return con.execute("SELECT count(*) FROM raw.monitoring_members WHERE strftime(as_of_month, '%Y-%m') = ?",
+                       [month]).fetchone()[0]
+
+
 def test_archiving_loaded_exports_changes_nothing(demo: dict, tmp_path: Path) -> None:
     """Years of monthly exports do not stay in the landing dir: an operator moves the loaded ones away.
     A month whose files are gone is not a deletion: the next run finds nothing new, and the month keeps
@@ -136,8 +142,7 @@ def test_archiving_loaded_exports_changes_nothing(demo: dict, tmp_path: Path) ->
     shutil.rmtree(landing / "monitoring" / oldest)
     con = _con(demo)
     batches = con.execute("SELECT * FROM meta.load_batches ORDER BY ALL").fetchall()
-    month_rows = con.execute("SELECT count(*) FROM raw.monitoring_members WHERE strftime(as_of_month, '%Y-%m') = ?",
-                             [oldest]).fetchone()[0]
+    month_rows = _member_rows(con, oldest)
     scorecard = con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall()
     con.close()
     assert month_rows > 0 and any(str(r[0]).startswith(oldest) for r in scorecard), "the month was never loaded"
@@ -147,6 +152,5 @@ def test_archiving_loaded_exports_changes_nothing(demo: dict, tmp_path: Path) ->
     assert "nothing new" in run.stdout, run.stdout[-2000:]
     con = _con(demo)
     assert con.execute("SELECT * FROM meta.load_batches ORDER BY ALL").fetchall() == batches
-    assert con.execute("SELECT count(*) FROM raw.monitoring_members WHERE strftime(as_of_month, '%Y-%m') = ?",
-                       [oldest]).fetchone()[0] == month_rows
+    assert _member_rows(con, oldest) == month_rows
     assert con.execute("SELECT * FROM marts.kpi_scorecard ORDER BY ALL").fetchall() == scorecard
